@@ -1,0 +1,155 @@
+"""Integrations are declared in one YAML file; each becomes one DAG.
+
+A wrong file fails loudly with the file, the integration and the field: a typo must never make
+DAGs silently disappear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from agent_status import PROJECT_ROOT
+
+DEFAULT_PATH = PROJECT_ROOT / "include" / "integrations.yaml"
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+REQUIRED = ("name", "vendor", "conn_id", "timezone", "start_date")
+OPTIONAL = ("schedule", "lookback_nights", "source_timezone", "options", "description")
+
+
+class ConfigError(ValueError):
+    """The integrations file is wrong; the message names file, integration and field."""
+
+
+@dataclass(frozen=True)
+class Integration:
+    name: str
+    vendor: str
+    conn_id: str
+    timezone: str  # nights are calendar nights in this zone
+    start_date: dt.date
+    schedule: str = "0 0 * * *"  # cron of the night's cut-over, in ``timezone``
+    lookback_nights: int = 1  # earlier nights each run re-imports
+    source_timezone: str | None = None  # zone of local times the vendor reports, if any
+    options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def dag_id(self) -> str:
+        return f"agent_status__{self.name}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def source_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.source_timezone or self.timezone)
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("AGENT_STATUS_INTEGRATIONS", DEFAULT_PATH))
+
+
+def load_integrations(path: Path | str | None = None) -> list[Integration]:
+    import yaml
+
+    from agent_status.connectors import VENDORS
+
+    path = Path(path) if path is not None else config_path()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{path}: integrations file not found") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(document, dict) or not isinstance(document.get("integrations"), list):
+        raise ConfigError(f"{path}: expected a mapping with a list under 'integrations'")
+    integrations: list[Integration] = []
+    seen: dict[str, int] = {}
+    for position, entry in enumerate(document["integrations"], start=1):
+        where = f"{path}: integration #{position}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {type(entry).__name__}")
+        if isinstance(entry.get("name"), str):
+            where = f"{path}: integration '{entry['name']}'"
+        for key in REQUIRED:
+            if entry.get(key) in (None, ""):
+                raise ConfigError(f"{where}: field '{key}' is missing")
+        unknown = sorted(set(entry) - set(REQUIRED) - set(OPTIONAL))
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {unknown}; allowed: "
+                              f"{sorted(REQUIRED + OPTIONAL)}")
+        name = entry["name"]
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            raise ConfigError(f"{where}: field 'name' must be lower-case letters, digits and "
+                              f"underscores, starting with a letter (got {name!r})")
+        if name in seen:
+            raise ConfigError(f"{where}: field 'name' duplicates integration #{seen[name]}")
+        seen[name] = position
+        vendor = entry["vendor"]
+        if vendor not in VENDORS:
+            raise ConfigError(f"{where}: field 'vendor' is {vendor!r}, not one of "
+                              f"{sorted(VENDORS)}")
+        for key in ("timezone", "source_timezone"):
+            if entry.get(key) is not None:
+                _check_zone(entry[key], where, key)
+        start = entry["start_date"]
+        if isinstance(start, str):
+            try:
+                start = dt.date.fromisoformat(start)
+            except ValueError as error:
+                raise ConfigError(f"{where}: field 'start_date' is not a YYYY-MM-DD date "
+                                  f"({start!r})") from error
+        if isinstance(start, dt.datetime) or not isinstance(start, dt.date):
+            raise ConfigError(f"{where}: field 'start_date' must be a date (YYYY-MM-DD)")
+        connector = VENDORS[vendor]
+        lookback = entry.get("lookback_nights", connector.default_lookback_nights)
+        if not isinstance(lookback, int) or isinstance(lookback, bool) or not 0 <= lookback <= 31:
+            raise ConfigError(f"{where}: field 'lookback_nights' must be an integer 0..31")
+        schedule = entry.get("schedule", "0 0 * * *")
+        _check_cron(schedule, where)
+        options = entry.get("options") or {}
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}: field 'options' must be a mapping")
+        try:
+            connector.check_options(options)
+        except ValueError as error:
+            raise ConfigError(f"{where}: field 'options': {error}") from error
+        integrations.append(Integration(
+            name=name, vendor=vendor, conn_id=str(entry["conn_id"]), timezone=entry["timezone"],
+            start_date=start, schedule=schedule, lookback_nights=lookback,
+            source_timezone=entry.get("source_timezone"), options=options,
+            description=str(entry.get("description", "")),
+        ))
+    return integrations
+
+
+def get_integration(name: str, path: Path | str | None = None) -> Integration:
+    for integration in load_integrations(path):
+        if integration.name == name:
+            return integration
+    raise ConfigError(f"{path or config_path()}: no integration named {name!r}")
+
+
+def _check_zone(value: Any, where: str, key: str) -> None:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ConfigError(f"{where}: field '{key}' is not an IANA time zone ({value!r})") from error
+
+
+def _check_cron(value: Any, where: str) -> None:
+    from croniter import croniter
+
+    if not isinstance(value, str) or not croniter.is_valid(value):
+        raise ConfigError(f"{where}: field 'schedule' is not a valid cron expression ({value!r})")
+    fields = value.split()
+    if len(fields) != 5 or fields[2:] != ["*", "*", "*"]:
+        raise ConfigError(f"{where}: field 'schedule' must be a daily cut-over like '0 0 * * *' "
+                          f"(minute hour * * *), got {value!r}")

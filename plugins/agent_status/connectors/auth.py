@@ -1,0 +1,67 @@
+"""Credentials: HTTP Basic and OAuth2 client credentials (token cached, refreshed on 401)."""
+
+from __future__ import annotations
+
+import threading
+
+import requests
+
+from agent_status.connectors.base import VendorError
+from agent_status.connectors.http import Auth, RetriableError, RetryPolicy, classify
+
+
+class BasicAuth(Auth):
+    def __init__(self, user: str, password: str):
+        self._auth = requests.auth.HTTPBasicAuth(user, password)
+
+    def requests_auth(self):
+        return self._auth
+
+
+class OAuthClientCredentials(Auth):
+    """``grant_type=client_credentials`` against ``token_url``; client authenticates with HTTP
+    Basic (Genesys, Talkdesk) or in the body (``client_auth="body"``, Vonage)."""
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str, *,
+                 scope: str | None = None, client_auth: str = "basic",
+                 retry: RetryPolicy | None = None, timeout: float = 30.0):
+        if not client_id or not client_secret:
+            raise VendorError(f"OAuth client id and secret are required for {token_url} "
+                              "(connection login and password)")
+        self.token_url, self.client_id, self._secret = token_url, client_id, client_secret
+        self.scope, self.client_auth = scope, client_auth
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self._token: str | None = None
+        self._lock = threading.Lock()
+        self.tokens_fetched = 0
+
+    def headers(self) -> dict[str, str]:
+        with self._lock:
+            if self._token is None:
+                self._token = self.retry.run(self._fetch, f"POST {self.token_url}")
+            return {"Authorization": f"Bearer {self._token}"}
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> str:
+        data = {"grant_type": "client_credentials"}
+        if self.scope:
+            data["scope"] = self.scope
+        auth = None
+        if self.client_auth == "basic":
+            auth = requests.auth.HTTPBasicAuth(self.client_id, self._secret)
+        else:
+            data.update(client_id=self.client_id, client_secret=self._secret)
+        try:
+            response = requests.post(self.token_url, data=data, auth=auth, timeout=self.timeout)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise RetriableError(f"token request: {type(error).__name__}") from error
+        classify(response, f"POST {self.token_url}")
+        token = response.json().get("access_token")
+        if not token:
+            raise VendorError(f"POST {self.token_url}: no access_token in the answer")
+        self.tokens_fetched += 1
+        return token

@@ -1,0 +1,84 @@
+"""The connector interface every vendor module implements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from agent_status.config import Integration
+    from agent_status.connectors.registry import VendorSpec
+
+
+class VendorError(RuntimeError):
+    """The vendor answered something we cannot go on with; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """An Airflow Connection's fields: host = base URL, login/password = credentials."""
+
+    conn_id: str
+    conn_type: str = ""
+    host: str = ""
+    login: str = ""
+    password: str = field(default="", repr=False)  # never printed
+    port: int | None = None
+    schema: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_airflow(cls, conn_id: str) -> ConnectionInfo:
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+        extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
+        return cls(conn_id=conn_id, conn_type=conn.conn_type or "", host=conn.host or "",
+                   login=conn.login or "", password=conn.password or "", port=conn.port,
+                   schema=conn.schema or "", extra=extra)
+
+    def base_url(self) -> str:
+        host = self.host.rstrip("/")
+        if "://" not in host:
+            host = f"https://{host}"
+        if self.port and host.count(":") < 2:
+            host = f"{host}:{self.port}"
+        return host
+
+
+class Connector(ABC):
+    """Extracts raw status events overlapping an interval.
+
+    ``extract`` yields frames in the canonical raw shape (``frames.RAW_EVENT_COLUMNS``), in UTC,
+    keyed on the vendor's user identifier. It may return events that only touch the interval;
+    the pipeline clips and de-duplicates. It must never silently drop data: a cap, a
+    truncation or an unknown shape raises ``VendorError``.
+    """
+
+    spec: ClassVar[VendorSpec]
+    # how two statuses of the same agent that overlap are resolved (pipeline/normalise.py)
+    overlap_rule: ClassVar[str] = "later_start_wins"
+
+    def __init__(self, connection: ConnectionInfo, integration: Integration):
+        self.connection = connection
+        self.integration = integration
+        self.options = dict(integration.options)
+
+    @abstractmethod
+    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        """Raw events overlapping ``[start, end)`` (UTC), in chunks."""
+
+    def close(self) -> None:
+        """Release sessions and engines."""
+
+
+def build_connector(integration: Integration, connection: ConnectionInfo) -> Connector:
+    from agent_status.connectors.registry import VENDORS
+
+    return VENDORS[integration.vendor].connector_class()(connection, integration)

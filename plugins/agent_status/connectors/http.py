@@ -1,0 +1,176 @@
+"""HTTP with the one retry policy and rate budget every REST vendor shares.
+
+429 and 5xx are retried, waiting what ``Retry-After`` says (else exponential backoff); other
+4xx are fatal; a 401 refreshes the credentials once. Vendor modules never sleep themselves.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from agent_status.connectors.base import VendorError
+
+log = logging.getLogger(__name__)
+
+
+class RetriableError(VendorError):
+    """A failure worth another attempt (429, 5xx, connection reset, vendor 'not ready yet')."""
+
+    def __init__(self, message: str, wait_seconds: float | None = None):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    backoff_seconds: float = 0.5
+    backoff_factor: float = 2.0
+    max_wait_seconds: float = 60.0
+
+    def wait(self, attempt: int, hinted: float | None) -> float:
+        if hinted is not None:
+            return min(max(hinted, 0.0), self.max_wait_seconds)
+        return min(self.backoff_seconds * self.backoff_factor ** (attempt - 1), self.max_wait_seconds)
+
+    def run(self, action: Callable[[], Any], what: str, sleep: Callable[[float], None] = time.sleep):
+        """Call ``action`` until it succeeds or attempts run out; only ``RetriableError`` retries."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return action()
+            except RetriableError as error:
+                if attempt == self.max_attempts:
+                    raise VendorError(f"{what}: gave up after {attempt} attempts: {error}") from error
+                wait = self.wait(attempt, error.wait_seconds)
+                log.warning("%s: %s; retry %d/%d in %.1fs", what, error, attempt,
+                            self.max_attempts - 1, wait)
+                sleep(wait)
+        raise AssertionError("unreachable")
+
+
+class RateBudget:
+    """At most ``calls`` per ``period_seconds`` (sliding window), shared by every request of a
+    connector. Budgets shared across processes are Airflow pools (README, operating)."""
+
+    def __init__(self, calls: int, period_seconds: float, clock=time.monotonic, sleep=time.sleep):
+        self.calls, self.period = calls, period_seconds
+        self._clock, self._sleep = clock, sleep
+        self._stamps: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._stamps and now - self._stamps[0] >= self.period:
+                    self._stamps.popleft()
+                if len(self._stamps) < self.calls:
+                    self._stamps.append(now)
+                    return
+                wait = self.period - (now - self._stamps[0])
+            self._sleep(max(wait, 0.001))
+
+
+class Auth:
+    """Adds credentials to a request; ``refresh`` is called once after a 401."""
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def requests_auth(self):
+        return None
+
+    def refresh(self) -> None:
+        """Nothing to refresh by default."""
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(parsed.timestamp() - time.time(), 0.0)
+
+
+def classify(response: requests.Response, what: str) -> None:
+    """Raise for a response that is not a success: retriable or fatal, per the shared rule."""
+    if response.status_code < 400:
+        return
+    snippet = response.text[:300].replace("\n", " ")
+    if response.status_code == 429 or response.status_code >= 500:
+        raise RetriableError(f"{what}: HTTP {response.status_code} {snippet}",
+                             retry_after_seconds(response))
+    raise VendorError(f"{what}: HTTP {response.status_code} {snippet}")
+
+
+class HttpClient:
+    def __init__(self, base_url: str, auth: Auth | None = None, *,
+                 retry: RetryPolicy | None = None, budget: RateBudget | None = None,
+                 headers: dict[str, str] | None = None, timeout: float = 60.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth or Auth()
+        self.retry = retry or RetryPolicy()
+        self.budget = budget
+        self.timeout = timeout
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.headers.update(headers or {})
+        self.requests_sent = 0
+
+    def url(self, path: str) -> str:
+        return path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, *, allow_redirects: bool = True,
+                **kwargs) -> requests.Response:
+        url = self.url(path)
+        what = f"{method} {url.split('?')[0]}"
+        refreshed = False
+
+        def attempt() -> requests.Response:
+            nonlocal refreshed
+            if self.budget is not None:
+                self.budget.acquire()
+            self.requests_sent += 1
+            try:
+                response = self.session.request(
+                    method, url, headers=self.auth.headers(), auth=self.auth.requests_auth(),
+                    timeout=self.timeout, allow_redirects=allow_redirects, **kwargs)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                raise RetriableError(f"{what}: {type(error).__name__}") from error
+            if response.status_code == 401 and not refreshed:
+                refreshed = True
+                self.auth.refresh()
+                raise RetriableError(f"{what}: HTTP 401, credentials refreshed", 0.0)
+            classify(response, what)
+            return response
+
+        return self.retry.run(attempt, what, self.sleep)
+
+    def get_json(self, path: str, **kwargs) -> Any:
+        return _json(self.request("GET", path, **kwargs), path)
+
+    def post_json(self, path: str, body: Any, **kwargs) -> Any:
+        return _json(self.request("POST", path, json=body, **kwargs), path)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _json(response: requests.Response, path: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as error:
+        raise VendorError(f"{path}: expected JSON, got {response.text[:200]!r}") from error

@@ -1,0 +1,77 @@
+"""SQL on the vendor's own database: an engine from the Airflow connection, a query from
+``include/sql/vendors`` (or the integration's ``query`` option), read in chunks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pandas as pd
+import sqlalchemy as sa
+
+from agent_status import SQL_DIR
+from agent_status.connectors.base import ConnectionInfo, VendorError
+
+# Airflow connection types -> SQLAlchemy dialects, for connections without a "sqlalchemy_url"
+_DIALECTS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
+             "mssql": "mssql+pyodbc", "oracle": "oracle+oracledb", "mysql": "mysql+pymysql",
+             "informix": "informix", "sqlite": "sqlite"}
+
+
+def engine_for(connection: ConnectionInfo) -> sa.Engine:
+    """The vendor database. ``extra.sqlalchemy_url`` wins; otherwise the URL is built from the
+    connection's type, host, port, schema (database), login and password."""
+    url = connection.extra.get("sqlalchemy_url")
+    if url:
+        return sa.create_engine(url)
+    dialect = _DIALECTS.get(connection.conn_type)
+    if dialect is None:
+        raise VendorError(f"connection {connection.conn_id}: conn_type {connection.conn_type!r} "
+                          f"is not a known database; set extra.sqlalchemy_url")
+    if dialect == "sqlite":
+        return sa.create_engine(f"sqlite:///{connection.host or connection.schema}")
+    return sa.create_engine(sa.URL.create(
+        dialect, username=connection.login or None, password=connection.password or None,
+        host=connection.host or None, port=connection.port, database=connection.schema or None))
+
+
+def vendor_query(vendor: str, override: str | None = None) -> str:
+    return override if override else (SQL_DIR / "vendors" / f"{vendor}.sql").read_text()
+
+
+def read_chunks(engine: sa.Engine, query: str, params: dict, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    with engine.connect() as connection:
+        yield from pd.read_sql_query(sa.text(query), connection, params=params,
+                                     chunksize=chunk_rows)
+
+
+def require_columns(frame: pd.DataFrame, columns: dict[str, str], source: str) -> pd.DataFrame:
+    """Check a query's result: every column present (names case-insensitive) and of the right
+    kind ("text", "int", "datetime"); the error names the missing or bad column."""
+    lower = {c.lower(): c for c in frame.columns}
+    missing = [c for c in columns if c.lower() not in lower]
+    if missing:
+        raise VendorError(f"{source}: query result lacks column(s) {missing}; it returned "
+                          f"{list(frame.columns)}")
+    out = frame.rename(columns={lower[c.lower()]: c for c in columns})[list(columns)].copy()
+    for column, kind in columns.items():
+        values = out[column]
+        try:
+            if kind == "int":
+                out[column] = pd.to_numeric(values, errors="raise").astype("Int64")
+            elif kind == "datetime":
+                out[column] = pd.to_datetime(values, errors="raise")
+            elif kind == "text":
+                out[column] = values.astype("object").where(values.notna(), None)
+        except (ValueError, TypeError) as error:
+            bad = values.iloc[0] if len(values) else None
+            raise VendorError(f"{source}: column {column!r} must be {kind}, got e.g. {bad!r} "
+                              f"({error})") from error
+    return out
+
+
+def window_params(start: dt.datetime, end: dt.datetime, zone, margin: dt.timedelta) -> dict:
+    """Local-time bounds for a query on a database that stores local wall time."""
+    lo = (start - margin).astimezone(zone).replace(tzinfo=None)
+    hi = (end + margin).astimezone(zone).replace(tzinfo=None)
+    return {"start_local": lo, "end_local": hi}

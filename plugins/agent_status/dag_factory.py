@@ -1,0 +1,102 @@
+"""One DAG per configured integration: extract >> transform >> load over one night.
+
+Nothing here touches a vendor or the warehouse: parsing only reads the integrations file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from agent_status.config import Integration
+from agent_status.connectors.registry import IDENTIFIER_LABELS, VENDORS
+
+DEFAULT_ARGS = {
+    "owner": "agent-status",
+    "retries": 3,
+    "retry_delay": dt.timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(minutes=30),
+}
+
+
+def doc_md(integration: Integration) -> str:
+    spec = VENDORS[integration.vendor]
+    return f"""
+### Agent status import: `{integration.name}`
+
+{integration.description}
+
+| | |
+|---|---|
+| vendor | {spec.label} (`{integration.vendor}`), {spec.access} |
+| agents matched on | {IDENTIFIER_LABELS[spec.identifier]} (exact: case, spelling, spaces) |
+| Airflow connection | `{integration.conn_id}` |
+| nights | `{integration.schedule}` cut-over in `{integration.timezone}` (23 h / 25 h at DST) |
+| vendor local time | `{integration.source_timezone or integration.timezone}` {'(used)' if spec.reports_local_time else '(vendor reports UTC)'} |
+| lookback | each run re-imports {integration.lookback_nights} earlier night(s) |
+| start date | {integration.start_date} |
+
+Mapping status: `make mappings-status INTEGRATION={integration.name}` (or
+`agent-status unmapped --integration {integration.name}`) lists identifiers and activities
+without a mapping. Resume this DAG once they are in: every missed night is imported in order.
+"""
+
+
+def build_dag(integration: Integration):
+    import pendulum
+    from airflow.sdk import dag, get_current_context, task
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    zone = pendulum.timezone(integration.timezone)
+    start = pendulum.datetime(integration.start_date.year, integration.start_date.month,
+                              integration.start_date.day, tz=zone)
+
+    @dag(
+        dag_id=integration.dag_id,
+        description=f"{VENDORS[integration.vendor].label} agent status, nightly",
+        doc_md=doc_md(integration),
+        schedule=CronDataIntervalTimetable(integration.schedule, timezone=zone),
+        start_date=start,
+        catchup=True,
+        max_active_runs=1,
+        is_paused_upon_creation=True,
+        default_args=DEFAULT_ARGS,
+        tags=["agent-status", integration.vendor],
+        render_template_as_native_obj=False,
+    )
+    def agent_status_import():
+        def guarded(step, *args):
+            from agent_status import tasks
+
+            context = get_current_context()
+            try:
+                return step(*args)
+            except Exception as error:
+                tasks.record_failure(integration.name, context["data_interval_start"],
+                                     context["data_interval_end"], context["run_id"],
+                                     context["ti"].try_number, f"{type(error).__name__}: {error}")
+                raise
+
+        @task
+        def extract() -> dict:
+            from agent_status import tasks
+
+            context = get_current_context()
+            return guarded(tasks.extract, integration.name, context["data_interval_start"],
+                           context["data_interval_end"], context["run_id"])
+
+        @task
+        def transform(manifest: dict) -> dict:
+            from agent_status import tasks
+
+            return guarded(tasks.transform, manifest)
+
+        @task
+        def load(manifest: dict) -> dict:
+            from agent_status import tasks
+
+            return guarded(tasks.load, manifest, get_current_context()["ti"].try_number)
+
+        load(transform(extract()))
+
+    return agent_status_import()

@@ -1,0 +1,155 @@
+"""Employee external IDs and activity mappings: read, import and export as CSV.
+
+A CSV is checked whole before anything is written: a bad row is reported with its line number
+and nothing is half-imported. Importing replaces the integration's mapping in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+EMPLOYEE_FIELDS = ["employee_id", "external_employee_id", "external_user_id"]
+ACTIVITY_FIELDS = ["vendor_activity_id", "activity_id", "classification", "activity_name"]
+
+
+class MappingFileError(ValueError):
+    """A CSV row is wrong; the message gives the file, line and field."""
+
+
+def read_employee_mappings(engine: sa.Engine, integration: str) -> pd.DataFrame:
+    return pd.read_sql_query(sa.text(
+        "SELECT employee_id, external_employee_id, external_user_id FROM employee_external_ids "
+        "WHERE integration = :i ORDER BY employee_id"), engine, params={"i": integration},
+        dtype=object)
+
+
+def read_activity_mappings(engine: sa.Engine, integration: str) -> pd.DataFrame:
+    return pd.read_sql_query(sa.text(
+        "SELECT m.vendor_activity_id, m.activity_id, m.classification, a.name AS activity_name "
+        "FROM activity_mappings m JOIN activities a ON a.activity_id = m.activity_id "
+        "WHERE m.integration = :i ORDER BY m.vendor_activity_id"), engine, params={"i": integration})
+
+
+def parse_employee_csv(path: Path | str, identifier: str | None = None) -> pd.DataFrame:
+    rows = _read_csv(path, EMPLOYEE_FIELDS)
+    seen_user, seen_employee = {}, {}
+    for line, row in rows:
+        for key in EMPLOYEE_FIELDS:
+            if not row[key]:
+                raise MappingFileError(f"{path}:{line}: field '{key}' is empty")
+        if identifier == "email" and "@" not in row["external_user_id"]:
+            raise MappingFileError(f"{path}:{line}: external_user_id {row['external_user_id']!r} "
+                                   "is not an e-mail address, which this vendor matches on")
+        for key, seen in (("external_user_id", seen_user), ("external_employee_id", seen_employee)):
+            if row[key] in seen:
+                raise MappingFileError(f"{path}:{line}: {key} {row[key]!r} already on line "
+                                       f"{seen[row[key]]}")
+            seen[row[key]] = line
+    return pd.DataFrame([row for _, row in rows], columns=EMPLOYEE_FIELDS)
+
+
+def parse_activity_csv(path: Path | str) -> pd.DataFrame:
+    rows = _read_csv(path, ACTIVITY_FIELDS[:3], optional=["activity_name"])
+    seen = {}
+    out = []
+    for line, row in rows:
+        if not row["vendor_activity_id"]:
+            raise MappingFileError(f"{path}:{line}: field 'vendor_activity_id' is empty")
+        for key in ("activity_id", "classification"):
+            try:
+                row[key] = int(row[key])
+            except (TypeError, ValueError):
+                raise MappingFileError(f"{path}:{line}: field '{key}' must be an integer, got "
+                                       f"{row[key]!r}") from None
+        if row["vendor_activity_id"] in seen:
+            raise MappingFileError(f"{path}:{line}: vendor_activity_id "
+                                   f"{row['vendor_activity_id']!r} already on line "
+                                   f"{seen[row['vendor_activity_id']]}")
+        seen[row["vendor_activity_id"]] = line
+        out.append(row)
+    return pd.DataFrame(out, columns=ACTIVITY_FIELDS)
+
+
+def _read_csv(path, required: list[str], optional: list[str] = ()) -> list[tuple[int, dict]]:
+    # keep values exactly as written: spaces are significant in identifiers (vendors.md 0.1)
+    text = Path(path).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [f for f in required if f not in (reader.fieldnames or [])]
+    if missing:
+        raise MappingFileError(f"{path}:1: header lacks column(s) {missing}; expected "
+                               f"{required + list(optional)}")
+    rows = []
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            raise MappingFileError(f"{path}:{line}: more fields than the header has")
+        rows.append((line, {k: (row.get(k) if row.get(k) is not None else "")
+                            for k in required + list(optional)}))
+    return rows
+
+
+def import_employee_mappings(engine: sa.Engine, integration: str, frame: pd.DataFrame) -> int:
+    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    with engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM employee_external_ids WHERE integration = :i"),
+                           {"i": integration})
+        if len(frame):
+            connection.execute(sa.text(
+                "INSERT INTO employee_external_ids (integration, employee_id, "
+                "external_employee_id, external_user_id, updated_at) VALUES "
+                "(:integration, :employee_id, :external_employee_id, :external_user_id, :now)"),
+                [{**row, "integration": integration, "now": now}
+                 for row in frame[EMPLOYEE_FIELDS].to_dict("records")])
+    return len(frame)
+
+
+def import_activity_mappings(engine: sa.Engine, integration: str, frame: pd.DataFrame) -> int:
+    now = pd.Timestamp.now(tz="UTC").to_pydatetime()
+    with engine.begin() as connection:
+        for row in frame.drop_duplicates("activity_id").to_dict("records"):
+            name = row.get("activity_name") or None
+            if name:
+                connection.execute(sa.text(
+                    "INSERT INTO activities (activity_id, name) VALUES (:a, :n) "
+                    "ON CONFLICT (activity_id) DO UPDATE SET name = excluded.name"),
+                    {"a": int(row["activity_id"]), "n": name})
+        known = {r[0] for r in connection.execute(sa.text("SELECT activity_id FROM activities"))}
+        unknown = sorted(set(frame.activity_id.astype(int)) - known)
+        if unknown:
+            raise MappingFileError(f"activity id(s) {unknown} do not exist: give an "
+                                   "activity_name to create them")
+        connection.execute(sa.text("DELETE FROM activity_mappings WHERE integration = :i"),
+                           {"i": integration})
+        if len(frame):
+            connection.execute(sa.text(
+                "INSERT INTO activity_mappings (integration, vendor_activity_id, activity_id, "
+                "classification, updated_at) VALUES (:integration, :vendor_activity_id, "
+                ":activity_id, :classification, :now)"),
+                [{"integration": integration, "vendor_activity_id": r["vendor_activity_id"],
+                  "activity_id": int(r["activity_id"]), "classification": int(r["classification"]),
+                  "now": now} for r in frame.to_dict("records")])
+    return len(frame)
+
+
+def unmapped_identifiers(engine: sa.Engine, integration: str | None = None) -> pd.DataFrame:
+    return pd.read_sql_query(sa.text(
+        "SELECT integration, external_user_id, MIN(hint) AS hint, COUNT(*) AS events, "
+        "SUM(duration_seconds) AS seconds, MIN(night_date) AS first_night, "
+        "MAX(night_date) AS last_night FROM agent_status_quarantine "
+        "WHERE (:i IS NULL OR integration = :i) GROUP BY integration, external_user_id "
+        "ORDER BY integration, external_user_id"), engine, params={"i": integration})
+
+
+def unmapped_activities(engine: sa.Engine, integration: str | None = None) -> pd.DataFrame:
+    return pd.read_sql_query(sa.text(
+        "SELECT e.integration, e.vendor_activity_id, MIN(e.vendor_activity_name) AS name, "
+        "COUNT(*) AS events, SUM(e.duration_seconds) AS seconds FROM agent_status_events e "
+        "WHERE (:i IS NULL OR e.integration = :i) AND NOT EXISTS (SELECT 1 FROM "
+        "activity_mappings m WHERE m.integration = e.integration AND m.vendor_activity_id = "
+        "e.vendor_activity_id) GROUP BY e.integration, e.vendor_activity_id "
+        "ORDER BY e.integration, e.vendor_activity_id"), engine, params={"i": integration})

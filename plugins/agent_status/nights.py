@@ -1,0 +1,51 @@
+"""Nights: the unit of import. A run imports its data interval and re-imports lookback nights."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from agent_status.config import Integration
+
+
+@dataclass(frozen=True, order=True)
+class Night:
+    start_utc: dt.datetime
+    end_utc: dt.datetime
+    night_date: dt.date  # local date on which the night starts, in the integration's zone
+
+    @property
+    def label(self) -> str:
+        return self.night_date.isoformat()
+
+
+def night_of(integration: Integration, interval_start: dt.datetime,
+             interval_end: dt.datetime) -> Night:
+    local = interval_start.astimezone(integration.zone)
+    return Night(_utc(interval_start), _utc(interval_end), local.date())
+
+
+def nights_for_run(integration: Integration, interval_start: dt.datetime,
+                   interval_end: dt.datetime) -> list[Night]:
+    """The run's own night and its lookback nights, oldest first, never before start_date."""
+    current = night_of(integration, interval_start, interval_end)
+    nights = [current]
+    for back in range(1, integration.lookback_nights + 1):
+        night_date = current.night_date - dt.timedelta(days=back)
+        if night_date < integration.start_date:
+            break
+        nights.append(night_for_date(integration, night_date))
+    return sorted(nights)
+
+
+def night_for_date(integration: Integration, night_date: dt.date) -> Night:
+    """The night starting at the cut-over on ``night_date`` (local), DST-aware (23h/25h)."""
+    minute, hour = (int(v) for v in integration.schedule.split()[:2])
+    cutover = dt.time(hour, minute)
+    start = dt.datetime.combine(night_date, cutover, tzinfo=integration.zone)
+    end = dt.datetime.combine(night_date + dt.timedelta(days=1), cutover, tzinfo=integration.zone)
+    return Night(_utc(start), _utc(end), night_date)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return dt.datetime.fromtimestamp(value.timestamp(), tz=dt.timezone.utc)

@@ -1,0 +1,1 @@
+"""The pipeline: extract -> normalise -> validate -> remap -> load, pure functions over frames."""

@@ -1,0 +1,166 @@
+"""Load: one transaction per night. The night's events and quarantine are replaced, the run is
+recorded, and a failure anywhere leaves the warehouse as it was. Bulk paths only: COPY on
+PostgreSQL, executemany on SQLite."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pandas as pd
+import sqlalchemy as sa
+
+from agent_status.nights import Night
+
+EVENT_COLUMNS = ["integration", "vendor", "night_date", "external_user_id", "employee_id",
+                 "vendor_activity_id", "vendor_activity_name", "reason", "activity_id",
+                 "classification", "start_utc", "end_utc", "duration_seconds", "is_open",
+                 "run_id", "loaded_at"]
+QUARANTINE_COLUMNS = ["integration", "vendor", "night_date", "external_user_id",
+                      "vendor_activity_id", "vendor_activity_name", "reason", "start_utc",
+                      "end_utc", "duration_seconds", "is_open", "quarantine_reason", "hint",
+                      "run_id", "quarantined_at"]
+RUN_COLUMNS = ["integration", "night_date", "run_id", "attempt", "vendor", "status",
+               "night_start_utc", "night_end_utc", "events_extracted", "events_loaded",
+               "events_quarantined", "events_defaulted", "events_replayed",
+               "validation_success", "validation_summary", "data_docs", "error", "finished_at"]
+VALIDATION_COLUMNS = ["integration", "night_date", "run_id", "suite", "expectation",
+                      "column_name", "success", "element_count", "unexpected_count",
+                      "validated_at"]
+
+
+def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night, run_id: str,
+               attempt: int, events: pd.DataFrame, quarantined: pd.DataFrame,
+               run: dict, validation_rows: list[dict]) -> None:
+    now = pd.Timestamp.now(tz="UTC")
+    stamp = {"integration": integration, "vendor": vendor, "night_date": night.night_date,
+             "run_id": run_id}
+    events = events.assign(**stamp, loaded_at=now)[EVENT_COLUMNS]
+    quarantined = quarantined.assign(**stamp, quarantined_at=now)[QUARANTINE_COLUMNS]
+    run_row = pd.DataFrame([{**{c: None for c in RUN_COLUMNS}, **run, **stamp,
+                             "attempt": attempt, "status": "success",
+                             "night_start_utc": pd.Timestamp(night.start_utc),
+                             "night_end_utc": pd.Timestamp(night.end_utc),
+                             "finished_at": now}])[RUN_COLUMNS]
+    validation = pd.DataFrame(validation_rows, columns=VALIDATION_COLUMNS)
+    key = {"integration": integration, "night_date": night.night_date.isoformat()}
+    with engine.begin() as connection:
+        for table in ("agent_status_events", "agent_status_quarantine"):
+            connection.execute(sa.text(f"DELETE FROM {table} WHERE integration = :integration "
+                                       "AND night_date = :night_date"), key)
+        bulk_insert(connection, "agent_status_events", events)
+        bulk_insert(connection, "agent_status_quarantine", quarantined)
+        bulk_insert(connection, "import_runs", run_row)
+        bulk_insert(connection, "validation_results", validation)
+
+
+def record_failure(engine: sa.Engine, *, integration: str, vendor: str, nights: list[Night],
+                   run_id: str, attempt: int, error: str) -> None:
+    """A failed attempt leaves the data alone and says why in import_runs."""
+    now = pd.Timestamp.now(tz="UTC")
+    rows = pd.DataFrame([{**{c: None for c in RUN_COLUMNS}, "integration": integration,
+                          "night_date": n.night_date, "run_id": run_id, "attempt": attempt,
+                          "vendor": vendor, "status": "failed",
+                          "night_start_utc": pd.Timestamp(n.start_utc),
+                          "night_end_utc": pd.Timestamp(n.end_utc), "error": error[:4000],
+                          "finished_at": now} for n in nights])[RUN_COLUMNS]
+    with engine.begin() as connection:
+        for n in nights:
+            connection.execute(sa.text(
+                "DELETE FROM import_runs WHERE integration = :i AND night_date = :d AND "
+                "run_id = :r AND attempt = :a"),
+                {"i": integration, "d": n.night_date.isoformat(), "r": run_id, "a": attempt})
+        bulk_insert(connection, "import_runs", rows)
+
+
+def replay_quarantine(engine: sa.Engine, integration: str) -> int:
+    """Quarantined events whose identifier now maps to an employee move into the events,
+    remapped with today's activity mappings, in one transaction."""
+    params = {"integration": integration}
+    mapped = ("EXISTS (SELECT 1 FROM employee_external_ids m WHERE m.integration = "
+              "q.integration AND m.external_user_id = q.external_user_id)")
+    with engine.begin() as connection:
+        inserted = connection.execute(sa.text(f"""
+            INSERT INTO agent_status_events ({", ".join(EVENT_COLUMNS)})
+            SELECT q.integration, q.vendor, q.night_date, q.external_user_id, m.employee_id,
+                   q.vendor_activity_id, q.vendor_activity_name, q.reason,
+                   COALESCE(am.activity_id, 1), COALESCE(am.classification, 1),
+                   q.start_utc, q.end_utc, q.duration_seconds, q.is_open, q.run_id,
+                   q.quarantined_at
+            FROM agent_status_quarantine q
+            JOIN employee_external_ids m
+              ON m.integration = q.integration AND m.external_user_id = q.external_user_id
+            LEFT JOIN activity_mappings am
+              ON am.integration = q.integration AND am.vendor_activity_id = q.vendor_activity_id
+            WHERE q.integration = :integration"""), params).rowcount
+        connection.execute(sa.text(
+            f"DELETE FROM agent_status_quarantine WHERE integration = :integration AND "
+            f"{mapped.replace('q.', 'agent_status_quarantine.')}"), params)
+    return int(inserted or 0)
+
+
+def reapply_activity_mappings(engine: sa.Engine, integration: str) -> int:
+    """Re-remap history already loaded with the current activity mappings (set-based)."""
+    with engine.begin() as connection:
+        result = connection.execute(sa.text("""
+            UPDATE agent_status_events SET
+              activity_id = COALESCE((SELECT am.activity_id FROM activity_mappings am
+                  WHERE am.integration = agent_status_events.integration
+                    AND am.vendor_activity_id = agent_status_events.vendor_activity_id), 1),
+              classification = COALESCE((SELECT am.classification FROM activity_mappings am
+                  WHERE am.integration = agent_status_events.integration
+                    AND am.vendor_activity_id = agent_status_events.vendor_activity_id), 1)
+            WHERE integration = :integration"""), {"integration": integration})
+    return int(result.rowcount or 0)
+
+
+def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, frame)
+    else:
+        rows = _sqlite_values(frame)
+        placeholders = ", ".join("?" for _ in frame.columns)
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
+                           f"VALUES ({placeholders})", rows)
+        cursor.close()
+
+
+def _copy(connection: sa.Connection, table: str, frame: pd.DataFrame, chunk_rows: int = 200_000) -> None:
+    cursor = connection.connection.driver_connection.cursor()
+    columns = ", ".join(frame.columns)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for offset in range(0, len(frame), chunk_rows):
+            buffer = io.StringIO()
+            frame.iloc[offset:offset + chunk_rows].to_csv(buffer, header=False, index=False,
+                                                          date_format="%Y-%m-%d %H:%M:%S.%f%z")
+            copy.write(buffer.getvalue())
+
+
+def _sqlite_values(frame: pd.DataFrame) -> list[tuple]:
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            out[column] = values.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(
+                values.notna(), None)
+        elif values.dtype == bool:
+            out[column] = values.astype(int)
+        else:
+            out[column] = values.astype(object).where(values.notna(), None).map(_plain, na_action="ignore")
+    return list(out.itertuples(index=False, name=None))
+
+
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, pd.Timestamp):
+        return value.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,130 @@
+"""One canonical, non-overlapping timeline per agent, clipped to one night.
+
+Rules, in order:
+1. exact duplicates are dropped (vendors repeat records across pages, days and windows);
+2. copies of the same status (same agent, activity and start) keep the longest known end,
+   a closed copy winning over an open one;
+3. overlaps are resolved by the connector's rule: ``later_start_wins`` (default: a status ends
+   where the agent's next one starts) or ``shorter_wins`` (Five9, vendors.md 1.6: the longer
+   status starts where the shorter one ends);
+4. adjacent equal statuses (same activity and reason, touching) are merged;
+5. each segment is clipped to ``[night.start, night.end)``; a status still open at the vendor
+   ends at the night's end and is marked ``is_open``; zero-length remainders are dropped.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from agent_status.frames import SEGMENT_COLUMNS, conform_raw_events
+from agent_status.nights import Night
+
+KEY = ["external_user_id", "start_utc"]
+
+
+class BadEventsError(ValueError):
+    """Vendor data that cannot be a status timeline; the message names the agent and time."""
+
+
+def normalise(raw: pd.DataFrame, night: Night, overlap_rule: str = "later_start_wins") -> pd.DataFrame:
+    events = conform_raw_events(raw)
+    _check(events)
+    events = events.drop_duplicates()
+    events = _collapse_copies(events)
+    events = events.sort_values(["external_user_id", "start_utc", "end_utc"], na_position="last")
+    events = OVERLAP_RULES[overlap_rule](events.reset_index(drop=True))
+    events = merge_adjacent(events)
+    return clip_to_night(events, night)
+
+
+def _check(events: pd.DataFrame) -> None:
+    for column in ("external_user_id", "vendor_activity_id", "start_utc"):
+        missing = events[column].isna()
+        if missing.any():
+            row = events[missing].iloc[0]
+            raise BadEventsError(f"{missing.sum()} event(s) without {column}, e.g. "
+                                 f"{row.to_dict()}")
+    backwards = events.end_utc.notna() & (events.end_utc < events.start_utc)
+    if backwards.any():
+        row = events[backwards].iloc[0]
+        raise BadEventsError(f"{backwards.sum()} event(s) end before they start, e.g. agent "
+                             f"{row.external_user_id!r} {row.vendor_activity_id} "
+                             f"{row.start_utc} -> {row.end_utc}")
+
+
+def _collapse_copies(events: pd.DataFrame) -> pd.DataFrame:
+    ordered = events.assign(_open=events.end_utc.isna()).sort_values(
+        ["external_user_id", "vendor_activity_id", "start_utc", "_open", "end_utc"],
+        ascending=[True, True, True, True, False])
+    return ordered.drop_duplicates(["external_user_id", "vendor_activity_id", "start_utc"]).drop(
+        columns="_open")
+
+
+def _later_start_wins(events: pd.DataFrame) -> pd.DataFrame:
+    same_agent = events.external_user_id.eq(events.external_user_id.shift(-1))
+    next_start = events.start_utc.shift(-1).where(same_agent)
+    cut = next_start.notna() & (events.end_utc.isna() | (events.end_utc > next_start))
+    events.loc[cut, "end_utc"] = next_start[cut]
+    return events[events.end_utc.isna() | (events.end_utc > events.start_utc)]
+
+
+def _shorter_wins(events: pd.DataFrame) -> pd.DataFrame:
+    """Where two statuses overlap, the shorter keeps its time and the longer starts where the
+    shorter ends (injixo's rule for Five9). Repeated until no overlap is left."""
+    for _ in range(50):
+        same_agent = events.external_user_id.eq(events.external_user_id.shift())
+        prev_end = events.end_utc.shift()
+        overlap = same_agent & prev_end.notna() & (events.start_utc < prev_end)
+        if not overlap.any():
+            return events
+        prev_len = (prev_end - events.start_utc.shift())
+        this_len = events.end_utc - events.start_utc
+        # this one is the longer (or open): it starts where the previous (shorter) ends
+        longer = overlap & (this_len.isna() | (this_len >= prev_len))
+        events.loc[longer, "start_utc"] = prev_end[longer]
+        # the previous one is the longer: it is cut at this one's start, its remainder after
+        # this one ends is kept as its own segment
+        shorter = overlap & ~longer
+        idx = events.index[shorter]
+        if len(idx):
+            prev_idx = events.index[events.index.get_indexer(idx) - 1]
+            remainder = events.loc[prev_idx].copy()
+            remainder["start_utc"] = events.loc[idx, "end_utc"].to_numpy()
+            events.loc[prev_idx, "end_utc"] = events.loc[idx, "start_utc"].to_numpy()
+            remainder = remainder[remainder.end_utc.isna() | (remainder.end_utc > remainder.start_utc)]
+            events = pd.concat([events, remainder], ignore_index=True)
+        events = events[events.end_utc.isna() | (events.end_utc > events.start_utc)]
+        events = events.sort_values(["external_user_id", "start_utc", "end_utc"],
+                                    na_position="last").reset_index(drop=True)
+    raise BadEventsError("overlapping statuses did not resolve after 50 passes")
+
+
+OVERLAP_RULES = {"later_start_wins": _later_start_wins, "shorter_wins": _shorter_wins}
+
+
+def merge_adjacent(events: pd.DataFrame) -> pd.DataFrame:
+    if events.empty:
+        return events.reset_index(drop=True)
+    events = events.sort_values(KEY).reset_index(drop=True)
+    keys = ["external_user_id", "vendor_activity_id", "reason"]
+    filled = events[keys].fillna("\x00")
+    same = filled.eq(filled.shift()).all(axis=1)
+    touching = events.start_utc.eq(events.end_utc.shift())
+    group = (~(same & touching)).cumsum()
+    first = group.drop_duplicates(keep="first").index
+    last = group.drop_duplicates(keep="last").index
+    merged = events.loc[first].copy()
+    merged["end_utc"] = events.end_utc.loc[last].to_numpy()  # NaT (open) if the last is open
+    return merged.reset_index(drop=True)
+
+
+def clip_to_night(events: pd.DataFrame, night: Night) -> pd.DataFrame:
+    start, end = pd.Timestamp(night.start_utc), pd.Timestamp(night.end_utc)
+    inside = (events.start_utc < end) & (events.end_utc.isna() | (events.end_utc > start))
+    out = events[inside].copy()
+    out["is_open"] = out.end_utc.isna()
+    out["end_utc"] = out.end_utc.fillna(end).clip(upper=end)
+    out["start_utc"] = out.start_utc.clip(lower=start)
+    out = out[out.end_utc > out.start_utc]
+    out["duration_seconds"] = (out.end_utc - out.start_utc).dt.total_seconds()
+    return out[SEGMENT_COLUMNS].sort_values(KEY).reset_index(drop=True)

@@ -1,0 +1,144 @@
+"""Validation with Great Expectations 1.x, called from our own task code.
+
+Two suites: the mapping data of an integration (identifiers unique, non-empty, no leading or
+trailing spaces, e-mail shaped where the vendor matches on e-mail), and each night's events
+after the employee join (every identifier maps to an employee; end not before start; inside
+the night). The join result is validated, never a value set of identifiers: a large value set
+is what makes GX slow (engineering-notes D.3). Results go to the warehouse and to persistent
+Data Docs under ``data/gx/<integration>``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from agent_status import PROJECT_ROOT
+from agent_status.nights import Night
+
+log = logging.getLogger(__name__)
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+NO_EDGE_SPACES = r"^\S(.*\S)?$"
+
+
+@dataclass
+class ValidationReport:
+    suite: str
+    success: bool
+    results: list[dict] = field(default_factory=list)  # one per expectation
+    data_docs: str | None = None
+
+    def failed(self) -> list[dict]:
+        return [r for r in self.results if not r["success"]]
+
+    def summary(self) -> dict:
+        return {"suite": self.suite, "success": self.success,
+                "failed": [f"{r['expectation']}({r['column']}): {r['unexpected_count']} "
+                           f"unexpected of {r['element_count']}" for r in self.failed()]}
+
+
+def gx_root(integration: str) -> Path:
+    base = Path(os.environ.get("AGENT_STATUS_GX_DIR", PROJECT_ROOT / "data" / "gx"))
+    return base / integration
+
+
+def validate_mappings(mappings: pd.DataFrame, integration: str, identifier: str) -> ValidationReport:
+    import great_expectations as gx
+
+    expectations = [
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="external_user_id"),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="external_employee_id"),
+        gx.expectations.ExpectColumnValuesToBeUnique(column="external_user_id"),
+        gx.expectations.ExpectColumnValuesToBeUnique(column="external_employee_id"),
+        gx.expectations.ExpectColumnValueLengthsToBeBetween(column="external_user_id", min_value=1),
+        gx.expectations.ExpectColumnValueLengthsToBeBetween(column="external_employee_id",
+                                                            min_value=1),
+        gx.expectations.ExpectColumnValuesToMatchRegex(column="external_user_id",
+                                                       regex=NO_EDGE_SPACES),
+        gx.expectations.ExpectColumnValuesToMatchRegex(column="external_employee_id",
+                                                       regex=NO_EDGE_SPACES),
+    ]
+    if identifier == "email":
+        expectations.append(gx.expectations.ExpectColumnValuesToMatchRegex(
+            column="external_user_id", regex=EMAIL_PATTERN))
+    frame = mappings[["external_user_id", "external_employee_id", "employee_id"]].astype(object)
+    return _run(integration, "employee_mappings", frame, expectations)
+
+
+def validate_night(joined: pd.DataFrame, integration: str, night: Night) -> ValidationReport:
+    """``joined``: the night's segments left-joined to employees (employee_id null = unmapped)."""
+    import great_expectations as gx
+
+    start, end = night.start_utc.timestamp(), night.end_utc.timestamp()
+    frame = pd.DataFrame({
+        "employee_id": joined.employee_id.astype(object),
+        "start_epoch": _epoch(joined.start_utc), "end_epoch": _epoch(joined.end_utc),
+    })
+    expectations = [
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="employee_id"),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="end_epoch", column_B="start_epoch", or_equal=True),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="start_epoch", min_value=start,
+                                                      max_value=end),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="end_epoch", min_value=start,
+                                                      max_value=end),
+    ]
+    return _run(integration, "night_events", frame, expectations)
+
+
+def _epoch(values: pd.Series) -> pd.Series:
+    return values.astype("int64") / 1_000_000 if len(values) else values.astype("float64")
+
+
+def _run(integration: str, suite_name: str, frame: pd.DataFrame, expectations) -> ValidationReport:
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    root = gx_root(integration)
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    source = _get_or_add(context.data_sources, "get", "add_pandas", "pandas")
+    asset = _get_or_add(source, "get_asset", "add_dataframe_asset", suite_name)
+    batch = _get_or_add(asset, "get_batch_definition", "add_batch_definition_whole_dataframe",
+                        "whole_frame")
+    suite = gx.ExpectationSuite(name=f"{integration}.{suite_name}")
+    for expectation in expectations:
+        suite.add_expectation(expectation)
+    suite = context.suites.add_or_update(suite)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{integration}.{suite_name}", data=batch, suite=suite))
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=f"{integration}.{suite_name}", validation_definitions=[definition],
+        actions=[UpdateDataDocsAction(name="data_docs")], result_format="SUMMARY"))
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    results = []
+    for validation in outcome.describe_dict()["validation_results"]:
+        for item in validation["expectations"]:
+            kwargs, result = item["kwargs"], item.get("result", {})
+            results.append({
+                "expectation": item["expectation_type"],
+                "column": kwargs.get("column") or f"{kwargs.get('column_A')}>{kwargs.get('column_B')}",
+                "success": bool(item["success"]),
+                "element_count": result.get("element_count"),
+                "unexpected_count": result.get("unexpected_count"),
+            })
+    docs = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return ValidationReport(suite_name, bool(outcome.success), results,
+                            str(docs) if docs.exists() else None)
+
+
+def _get_or_add(owner, getter: str, adder: str, name: str):
+    try:
+        return getattr(owner, getter)(name)
+    except (KeyError, LookupError, ValueError) as error:
+        log.debug("creating GX %s %s (%s)", adder, name, error)
+        return getattr(owner, adder)(name)
+    except Exception as error:  # GX raises its own not-found types per store
+        if "not found" in str(error).lower() or "could not find" in str(error).lower() \
+                or "no " in str(error).lower():
+            return getattr(owner, adder)(name)
+        raise

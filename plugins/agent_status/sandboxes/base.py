@@ -1,0 +1,177 @@
+"""What every sandbox shares: the truth, its rendering in vendor labels, and fault injection."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+
+from agent_status.connectors.base import ConnectionInfo
+from agent_status.simulator import Simulator
+
+
+@dataclass
+class Faults:
+    """Deterministic trouble: every n-th request answers 429 / 5xx (0 disables)."""
+
+    rate_limit_every: int = 0
+    server_error_every: int = 0
+    retry_after_seconds: int = 1
+
+    def __post_init__(self):
+        self._count = 0
+        self._lock = threading.Lock()
+        self.injected = {"429": 0, "5xx": 0}
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            self._count += 1
+            n = self._count
+            if self.rate_limit_every and n % self.rate_limit_every == 0:
+                self.injected["429"] += 1
+                return "429"
+            if self.server_error_every and n % self.server_error_every == 0:
+                self.injected["5xx"] += 1
+                return "5xx"
+        return None
+
+
+class Sandbox:
+    """Base of every sandbox. ``state_map`` maps the simulator's canonical states to the
+    vendor's (activity id, activity name, reason); states it lacks the vendor never reports."""
+
+    vendor: ClassVar[str]
+    identifier: ClassVar[str]  # which Agent identifier the vendor reports
+    state_map: ClassVar[dict[str, tuple[str, str, str | None]]]
+
+    def __init__(self, simulator: Simulator | None = None, now: dt.datetime | None = None):
+        self.simulator = simulator or Simulator()
+        self.now = now
+
+    # the truth in vendor labels: what a correct import of [start, end) holds before clipping
+    def expected(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        truth = self.simulator.segments(start, end, now=self.now)
+        truth = truth[truth.state.isin(list(self.state_map))].copy()
+        ids = {a.index: a.identifier(self.identifier) for a in self.simulator.agents}
+        truth["external_user_id"] = truth.agent.map(ids)
+        labels = truth.state.map(self.state_map)
+        truth["vendor_activity_id"] = labels.str[0]
+        truth["vendor_activity_name"] = labels.str[1]
+        truth["reason"] = labels.str[2]
+        return merge_adjacent(truth)
+
+    def connection(self) -> ConnectionInfo:
+        raise NotImplementedError
+
+    def start(self) -> ConnectionInfo:
+        return self.connection()
+
+    def stop(self) -> None:
+        """Nothing to stop by default."""
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def merge_adjacent(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adjacent segments with the same vendor labels are one status (the vendor cannot tell
+    two consecutive identical states apart)."""
+    frame = frame.sort_values(["external_user_id", "start_utc"]).reset_index(drop=True)
+    keys = ["external_user_id", "vendor_activity_id", "reason"]
+    same = (frame[keys].fillna("").eq(frame[keys].fillna("").shift())).all(axis=1)
+    contiguous = frame.start_utc.eq(frame.end_utc.shift())
+    group = (~(same & contiguous)).cumsum()
+    merged = frame.groupby(group, sort=False).agg(
+        external_user_id=("external_user_id", "first"),
+        vendor_activity_id=("vendor_activity_id", "first"),
+        vendor_activity_name=("vendor_activity_name", "first"),
+        reason=("reason", "first"), start_utc=("start_utc", "first"),
+        end_utc=("end_utc", lambda s: s.iloc[-1]))
+    return merged.reset_index(drop=True)
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """Routes requests to ``sandbox.handle(method, path, query, headers, body)``."""
+
+    sandbox: HttpSandbox
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _dispatch(self, method: str):
+        parsed = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        status, headers, payload = self.sandbox.dispatch(
+            method, parsed.path, parse_qs(parsed.query), dict(self.headers), body)
+        if isinstance(payload, (dict, list)):
+            payload = json.dumps(payload).encode()
+            headers = {"Content-Type": "application/json", **headers}
+        elif isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, str(value))
+        self.send_header("Content-Length", str(len(payload or b"")))
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+
+class HttpSandbox(Sandbox):
+    """A vendor imitation served over HTTP on 127.0.0.1, with fault injection."""
+
+    def __init__(self, simulator: Simulator | None = None, now: dt.datetime | None = None,
+                 faults: Faults | None = None, port: int = 0):
+        super().__init__(simulator, now)
+        self.faults = faults or Faults()
+        self.port = port
+        self.requests: list[tuple[str, str]] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> ConnectionInfo:
+        handler = type("Handler", (JsonHandler,), {"sandbox": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.connection()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def dispatch(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
+        self.requests.append((method, path))
+        fault = self.faults.next_fault()
+        if fault == "429":
+            return 429, {"Retry-After": self.faults.retry_after_seconds}, {
+                "code": "too.many.requests.retry.after", "message": "Rate limit exceeded"}
+        if fault == "5xx":
+            return 503, {}, {"message": "Service temporarily unavailable"}
+        return self.handle(method, path, query, headers, body)
+
+    def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
+        raise NotImplementedError
