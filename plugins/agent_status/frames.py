@@ -52,7 +52,9 @@ def conform_raw_events(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_utc(values: pd.Series) -> pd.Series:
     """Timestamps as tz-aware UTC with microsecond resolution (naive values are taken as UTC)."""
-    series = pd.to_datetime(values, utc=True, format="ISO8601") if values.dtype == object else values
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        values = pd.to_datetime(values, utc=True, format="ISO8601")
+    series = values
     if getattr(series.dt, "tz", None) is None:
         series = series.dt.tz_localize("UTC")
     return series.dt.tz_convert("UTC").astype("datetime64[us, UTC]")

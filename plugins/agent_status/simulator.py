@@ -74,7 +74,7 @@ class Simulator:
         """
         tz = ZoneInfo(self.timezone)
         first_day = start.astimezone(tz).date() - dt.timedelta(days=5)
-        last_day = end.astimezone(tz).date() + dt.timedelta(days=1)
+        last_day = end.astimezone(tz).date() + dt.timedelta(days=4)  # next shift: <= 3 days
         frames = [self._agent_segments(agent, first_day, last_day)
                   for agent in (agents if agents is not None else self.agents)]
         truth = pd.concat(frames, ignore_index=True) if frames else _empty()

@@ -1,0 +1,45 @@
+# agent-status: `make demo` runs the nightly import through Airflow; `make test` runs the tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS := admin:admin
+export AIRFLOW__API__PORT ?= 8080
+export GX_ANALYTICS_ENABLED := False
+export PYTHONPATH := $(CURDIR)/plugins
+
+.PHONY: venv demo test airflow sandboxes bench e2e clean
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
+	mkdir -p $(AIRFLOW_HOME)
+	$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+
+demo: $(AIRFLOW_HOME)/airflow.db
+	$(PY) -m agent_status.demo run --nights 3
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+airflow: $(AIRFLOW_HOME)/airflow.db
+	@echo "Airflow UI: http://localhost:$(AIRFLOW__API__PORT)  login: admin / admin"
+	$(PY) -m agent_status.demo serve & trap "kill $$!" EXIT; $(VENV)/bin/airflow standalone
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_pipeline.py
+
+clean:
+	rm -rf data .airflow

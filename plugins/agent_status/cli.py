@@ -1,0 +1,160 @@
+"""`agent-status`: the operator's commands (mappings, unmapped, re-apply, summary).
+
+The warehouse is ``AGENT_STATUS_WAREHOUSE_URL`` or the embedded default (warehouse.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _engine():
+    from agent_status.warehouse import create_warehouse_engine, ensure_schema
+
+    engine = create_warehouse_engine()
+    ensure_schema(engine)
+    return engine
+
+
+def _integration(name: str):
+    from agent_status.config import get_integration
+
+    return get_integration(name)
+
+
+def _write(frame, path: str | None) -> None:
+    if path:
+        frame.to_csv(path, index=False)
+        print(f"wrote {len(frame)} row(s) to {path}")
+    else:
+        frame.to_csv(sys.stdout, index=False)
+
+
+def cmd_import_employees(args) -> int:
+    from agent_status.connectors.registry import VENDORS
+    from agent_status.mappings import import_employee_mappings, parse_employee_csv
+    from agent_status.pipeline.validate import NO_EDGE_SPACES
+
+    integration = _integration(args.integration)
+    frame = parse_employee_csv(args.file, VENDORS[integration.vendor].identifier)
+    edgy = frame[~frame.external_user_id.str.match(NO_EDGE_SPACES)]
+    for value in edgy.external_user_id:
+        print(f"warning: external_user_id {value!r} has a leading or trailing space; matching "
+              "is exact, so it only matches a vendor identifier with the same space")
+    count = import_employee_mappings(_engine(), integration.name, frame)
+    print(f"{integration.name}: {count} employee external ID(s) imported from {args.file}")
+    return 0
+
+
+def cmd_export_employees(args) -> int:
+    from agent_status.mappings import read_employee_mappings
+
+    _write(read_employee_mappings(_engine(), _integration(args.integration).name), args.file)
+    return 0
+
+
+def cmd_import_activities(args) -> int:
+    from agent_status.mappings import import_activity_mappings, parse_activity_csv
+
+    integration = _integration(args.integration)
+    count = import_activity_mappings(_engine(), integration.name, parse_activity_csv(args.file))
+    print(f"{integration.name}: {count} activity mapping(s) imported from {args.file}; "
+          f"run `agent-status reapply-activities --integration {integration.name}` to apply "
+          "them to history already loaded")
+    return 0
+
+
+def cmd_export_activities(args) -> int:
+    from agent_status.mappings import read_activity_mappings
+
+    _write(read_activity_mappings(_engine(), _integration(args.integration).name), args.file)
+    return 0
+
+
+def cmd_unmapped(args) -> int:
+    import pandas as pd
+
+    from agent_status.mappings import unmapped_activities, unmapped_identifiers
+
+    engine = _engine()
+    name = _integration(args.integration).name if args.integration else None
+    identifiers = unmapped_identifiers(engine, name)
+    activities = unmapped_activities(engine, name)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90,
+                           "display.max_rows", 500):
+        print("Unmapped external user identifiers (events quarantined until mapped):")
+        print(identifiers.to_string(index=False) if len(identifiers) else "  none")
+        print("\nVendor activities without a mapping (loaded as 1 'Present', classification 1):")
+        print(activities.to_string(index=False) if len(activities) else "  none")
+    return 0
+
+
+def cmd_reapply(args) -> int:
+    from agent_status.pipeline.load import reapply_activity_mappings, replay_quarantine
+
+    integration = _integration(args.integration)
+    engine = _engine()
+    replayed = replay_quarantine(engine, integration.name)
+    updated = reapply_activity_mappings(engine, integration.name)
+    print(f"{integration.name}: {updated} loaded event(s) re-mapped with the current activity "
+          f"mappings; {replayed} quarantined event(s) now mapped and loaded")
+    return 0
+
+
+def cmd_summary(args) -> int:
+    from agent_status.summary import print_summary
+
+    print_summary(_engine())
+    return 0
+
+
+def cmd_init(args) -> int:
+    from agent_status.warehouse import warehouse_url
+
+    _engine()
+    print(f"warehouse ready: {warehouse_url()}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="agent-status", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text, integration=True, file=None):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--integration", required=integration is True,
+                       help="integration name from the integrations file")
+        if file == "in":
+            p.add_argument("file", help="CSV file to import")
+        elif file == "out":
+            p.add_argument("file", nargs="?", help="CSV file to write (default: stdout)")
+        p.set_defaults(func=func)
+
+    add("import-employees", cmd_import_employees,
+        "replace an integration's employee external IDs from CSV", file="in")
+    add("export-employees", cmd_export_employees, "export employee external IDs as CSV",
+        file="out")
+    add("import-activities", cmd_import_activities,
+        "replace an integration's activity mappings from CSV", file="in")
+    add("export-activities", cmd_export_activities, "export activity mappings as CSV", file="out")
+    add("unmapped", cmd_unmapped, "list unmapped identifiers and activities seen so far",
+        integration=False)
+    add("reapply-activities", cmd_reapply,
+        "re-apply activity mappings to loaded history and replay the quarantine")
+    add("summary", cmd_summary, "per-integration import summary", integration=False)
+    add("init-warehouse", cmd_init, "create the warehouse tables and views", integration=False)
+    args = parser.parse_args(argv)
+    from agent_status.config import ConfigError
+    from agent_status.mappings import MappingFileError
+
+    try:
+        return args.func(args)
+    except (ConfigError, MappingFileError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

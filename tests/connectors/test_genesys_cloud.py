@@ -1,0 +1,201 @@
+"""Contract tests: the Genesys Cloud connector against its sandbox over real HTTP (vendors.md 2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+
+import pandas as pd
+import pytest
+
+from agent_status.config import Integration
+from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.genesys_cloud import GenesysCloudConnector, effective_timeline
+from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
+from agent_status.sandboxes.base import Faults, merge_adjacent
+from agent_status.sandboxes.genesys_cloud import GenesysCloudSandbox
+from agent_status.simulator import Simulator
+
+UTC = dt.timezone.utc
+# two Paris nights, 25 and 26 October 2026; the first is 25 hours long (end of summer time)
+START = dt.datetime(2026, 10, 24, 22, tzinfo=UTC)
+END = dt.datetime(2026, 10, 26, 23, tzinfo=UTC)
+DETAILS_PATH = "/api/v2/analytics/users/details/query"
+KEY = ["external_user_id", "vendor_activity_id", "start_utc"]
+
+
+def integration(**options) -> Integration:
+    return Integration(name="gc", vendor="genesys_cloud", conn_id="x", timezone="Europe/Paris",
+                       start_date=dt.date(2026, 10, 1), options=options)
+
+
+@contextmanager
+def served(**sandbox_args):
+    sandbox = GenesysCloudSandbox(**sandbox_args)
+    with sandbox:
+        yield sandbox
+
+
+def extract(sandbox: GenesysCloudSandbox, start=START, end=END, **options) -> pd.DataFrame:
+    connector = GenesysCloudConnector(sandbox.connection(), integration(**options))
+    try:
+        return pd.concat(list(connector.extract(start, end)), ignore_index=True)
+    finally:
+        connector.close()
+
+
+def imported(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the pipeline keeps: each status once, adjacent equal statuses as one."""
+    frame = frame.drop_duplicates(KEY).sort_values(["external_user_id", "start_utc"])
+    return conform_raw_events(merge_adjacent(frame)).reset_index(drop=True)
+
+
+def assert_matches_truth(frame: pd.DataFrame, sandbox: GenesysCloudSandbox, start=START, end=END):
+    expected = conform_raw_events(sandbox.expected(start, end)).reset_index(drop=True)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(imported(frame), expected)
+
+
+def test_output_equals_the_simulator_truth_over_two_nights():
+    inactive = Simulator().agents[3].user_name  # deactivated since: listed only with state=any
+    with served(inactive_user_names=(inactive,)) as sandbox:
+        frame = extract(sandbox, page_size=10, users_page_size=7)
+
+        assert list(frame.columns) == RAW_EVENT_COLUMNS
+        assert not frame.duplicated(["external_user_id", "start_utc"]).any()
+        assert set(frame.external_user_id) == {a.user_name for a in sandbox.simulator.agents}
+        assert set(frame.vendor_activity_id) == {v[0] for v in sandbox.state_map.values()}
+        assert_matches_truth(frame, sandbox)
+        # multi-night statuses came back on several pages (vendors.md 2.6)
+        seen = [user for page in sandbox.pages for user in page.user_ids]
+        assert len(seen) > len(set(seen))
+
+
+def test_survives_rate_limits_server_errors_token_expiry_and_short_pages():
+    faults = Faults(rate_limit_every=5, server_error_every=7, retry_after_seconds=0)
+    with served(faults=faults, token_ttl_requests=4) as sandbox:
+        frame = extract(sandbox, page_size=10, users_page_size=10)
+
+        assert_matches_truth(frame, sandbox)
+        assert faults.injected["429"] > 0 and faults.injected["5xx"] > 0
+        assert sandbox.tokens_issued > 1
+        # a short page was followed by more: paging did not stop there (vendors.md 2.3)
+        assert sandbox.short_pages
+        last = sandbox.pages[-1]
+        assert last.user_ids == () and not last.more_follow
+
+
+def test_open_statuses_have_no_end_when_now_falls_inside_the_interval():
+    now = dt.datetime(2026, 10, 26, 4, 30, tzinfo=UTC)  # 05:30 in Paris: night shifts at work
+    with served(now=now) as sandbox:
+        frame = extract(sandbox)
+
+        assert_matches_truth(frame, sandbox)
+        open_ = imported(frame)[lambda f: f.end_utc.isna()]
+        assert sorted(open_.external_user_id) == sorted(a.user_name for a in sandbox.simulator.agents)
+        assert open_.vendor_activity_id.str.startswith("ON_QUEUE/").any()
+        assert (frame.start_utc < pd.Timestamp(now)).all()
+
+
+def test_an_interval_longer_than_seven_days_is_split_into_accepted_windows():
+    start, end = dt.datetime(2026, 10, 19, 22, tzinfo=UTC), dt.datetime(2026, 10, 29, 23, tzinfo=UTC)
+    with served(simulator=Simulator(agent_count=8)) as sandbox:
+        frame = extract(sandbox, start, end)
+
+        assert len({interval for interval in sandbox.intervals}) == 2
+        assert all(upper - lower <= dt.timedelta(days=7) for lower, upper in sandbox.intervals)
+        assert_matches_truth(frame, sandbox, start, end)
+
+
+def test_a_bad_request_is_fatal_and_names_the_vendor_message():
+    start, end = dt.datetime(2026, 10, 1, tzinfo=UTC), dt.datetime(2026, 10, 9, tzinfo=UTC)
+    with served(simulator=Simulator(agent_count=2)) as sandbox:
+        with pytest.raises(VendorError, match=r"HTTP 400 .*maximum of 7 days"):
+            extract(sandbox, start, end, window_days=8)
+        assert sandbox.requests.count(("POST", DETAILS_PATH)) == 1
+
+
+def test_a_missing_permission_is_fatal_and_names_it():
+    with served(simulator=Simulator(agent_count=2), permissions=("directory:user:view",)) as sandbox:
+        with pytest.raises(VendorError, match=r"HTTP 403 .*analytics:userDetail:view"):
+            extract(sandbox)
+        assert sandbox.requests.count(("POST", DETAILS_PATH)) == 1
+
+
+def test_wrong_client_secret_is_fatal():
+    with served(simulator=Simulator(agent_count=2)) as sandbox:
+        connection = sandbox.connection()
+        wrong = ConnectionInfo(conn_id=connection.conn_id, host=connection.host,
+                               login=connection.login, password="not-the-secret",
+                               extra=connection.extra)
+        connector = GenesysCloudConnector(wrong, integration())
+        with pytest.raises(VendorError, match="HTTP 401"):
+            list(connector.extract(START, END))
+        assert sandbox.tokens_issued == 0
+
+
+def test_a_user_missing_from_the_directory_fails_naming_the_user_id():
+    agent = Simulator(agent_count=3).agents[1]
+    with served(simulator=Simulator(agent_count=3), unlisted_user_names=(agent.user_name,)) as sandbox:
+        with pytest.raises(VendorError, match=sandbox.user_id(agent)):
+            extract(sandbox)
+
+
+def test_region_gives_token_url_and_api_host():
+    connection = ConnectionInfo(conn_id="gc", login="id", password="secret",
+                                extra={"region": "mypurecloud.de"})
+    connector = GenesysCloudConnector(connection, integration())
+    assert connector.auth.token_url == "https://login.mypurecloud.de/oauth/token"
+    assert connector.http.base_url == "https://api.mypurecloud.de"
+    with pytest.raises(VendorError, match="region"):
+        GenesysCloudConnector(ConnectionInfo(conn_id="gc", login="id", password="s"), integration())
+
+
+def test_effective_timeline_rule_on_the_cases_the_sandbox_does_not_produce():
+    """Uncovered on-queue time, NOT_RESPONDING, OFF_QUEUE lag, routing outside ON_QUEUE,
+    secondary presence, an open end: the rule of the connector's docstring."""
+    t = lambda hhmm: pd.Timestamp(f"2026-10-25T{hhmm}:00Z")  # noqa: E731
+    presence = pd.DataFrame({
+        "user_id": "u1",
+        "start": [t("07:00"), t("08:00"), t("09:00"), t("10:00")],
+        "end": [t("08:00"), t("09:00"), t("10:00"), pd.NaT],
+        "code": ["OFFLINE", "ON_QUEUE", "AWAY", "ON_QUEUE"],
+        "reason": [None, "on-queue-def", "lunch-def", None]})
+    routing = pd.DataFrame({
+        "user_id": "u1",
+        "start": [t("07:00"), t("08:00"), t("08:01"), t("08:20"), t("08:30"), t("09:05"), t("10:00")],
+        "end": [t("08:00"), t("08:01"), t("08:20"), t("08:30"), t("09:05"), t("10:00"), pd.NaT],
+        "code": ["OFF_QUEUE", "OFF_QUEUE", "IDLE", "NOT_RESPONDING", "INTERACTING", "OFF_QUEUE",
+                 "IDLE"]})
+    for frame in (presence, routing):
+        for column in ("start", "end"):
+            frame[column] = frame[column].astype("datetime64[us, UTC]")
+    got = effective_timeline(presence, routing, t("07:30"), t("12:00"))
+
+    assert got.vendor_activity_id.tolist() == [
+        "OFFLINE", "ON_QUEUE", "ON_QUEUE/IDLE", "ON_QUEUE/NOT_RESPONDING", "ON_QUEUE/INTERACTING",
+        "AWAY", "ON_QUEUE/IDLE"]
+    assert got.vendor_activity_name.tolist() == [
+        "Offline", "On Queue", "On Queue - Idle", "On Queue - Not Responding",
+        "On Queue - Interacting", "Away", "On Queue - Idle"]
+    assert got.reason.tolist() == [None, None, None, None, None, "lunch-def", None]
+    assert got.start_utc.tolist() == [t("07:00"), t("08:00"), t("08:01"), t("08:20"), t("08:30"),
+                                      t("09:00"), t("10:00")]
+    assert got.end_utc.tolist()[:-1] == [t("08:00"), t("08:01"), t("08:20"), t("08:30"),
+                                         t("09:00"), t("10:00")]
+    assert pd.isna(got.end_utc.iloc[-1])
+
+
+def test_uncovered_on_queue_time_outside_the_interval_is_not_invented():
+    t = lambda hhmm: pd.Timestamp(f"2026-10-25T{hhmm}:00Z")  # noqa: E731
+    presence = pd.DataFrame({"user_id": "u1", "start": [t("08:00")], "end": [t("12:00")],
+                             "code": ["ON_QUEUE"], "reason": [None]})
+    routing = pd.DataFrame({"user_id": "u1", "start": [t("09:50")], "end": [t("10:10")],
+                            "code": ["INTERACTING"]})
+    for frame in (presence, routing):
+        for column in ("start", "end"):
+            frame[column] = frame[column].astype("datetime64[us, UTC]")
+    got = effective_timeline(presence, routing, t("10:00"), t("11:00"))
+
+    assert list(zip(got.vendor_activity_id, got.start_utc, got.end_utc)) == [
+        ("ON_QUEUE/INTERACTING", t("09:50"), t("10:10")), ("ON_QUEUE", t("10:10"), t("11:00"))]
