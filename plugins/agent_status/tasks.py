@@ -140,6 +140,7 @@ def transform(manifest: dict) -> dict:
 def load(manifest: dict, attempt: int = 1) -> dict:
     """One transaction per night, then replay quarantined events that now map."""
     import pandas as pd
+    import sqlalchemy as sa
 
     from agent_status.pipeline.load import load_night, replay_quarantine
     from agent_status.warehouse import create_warehouse_engine, ensure_schema, warehouse_url
@@ -169,6 +170,12 @@ def load(manifest: dict, attempt: int = 1) -> dict:
                        validation_rows=rows)
             summary["nights"].append({"night": night.label, **item["counts"]})
         summary["replayed"] = replay_quarantine(engine, integration.name)
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "UPDATE import_runs SET events_replayed = :n WHERE integration = :i AND "
+                "run_id = :r AND attempt = :a AND night_date = :d"),
+                {"n": summary["replayed"], "i": integration.name, "r": manifest["run_id"],
+                 "a": attempt, "d": manifest["nights"][-1]["night_date"]})
     finally:
         engine.dispose()
     shutil.rmtree(Path(manifest["raw_path"]).parent, ignore_errors=True)

@@ -75,3 +75,20 @@ def window_params(start: dt.datetime, end: dt.datetime, zone, margin: dt.timedel
     lo = (start - margin).astimezone(zone).replace(tzinfo=None)
     hi = (end + margin).astimezone(zone).replace(tzinfo=None)
     return {"start_local": lo, "end_local": hi}
+
+
+def read_checked(connection: ConnectionInfo, query: str, params: dict, columns: dict[str, str],
+                 source: str, chunk_rows: int = 200_000) -> pd.DataFrame:
+    """The whole result of a vendor query, checked with ``require_columns`` (empty frames keep
+    the columns). A database error becomes a ``VendorError`` naming the source."""
+    engine = engine_for(connection)
+    try:
+        chunks = [require_columns(chunk, columns, source)
+                  for chunk in read_chunks(engine, query, params, chunk_rows)]
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
+        raise VendorError(f"{source}: the query failed: {error}") from error
+    finally:
+        engine.dispose()
+    if not chunks:
+        return require_columns(pd.DataFrame({c: [] for c in columns}), columns, source)
+    return pd.concat(chunks, ignore_index=True)

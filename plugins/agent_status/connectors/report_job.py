@@ -1,0 +1,113 @@
+"""Report jobs: create a job, poll its status, download its result (vendors.md 1.3, 4.3).
+
+Five9 and Talkdesk both work this way (Airbyte calls it an ``AsyncRetriever``). A vendor module
+says how to create, poll and download; ``ReportJob`` owns the loop: the poll interval, the job
+timeout, "not ready yet" answers turned into waits, and how many jobs run at once. Retries of a
+single request (429, 5xx, quota faults) stay in the HTTP layer (``http.RetryPolicy``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from agent_status.connectors.base import VendorError
+
+log = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
+
+
+class JobNotReady(VendorError):
+    """The vendor says the job or its result is not there yet: wait and ask again, until the
+    job timeout (Five9 "Result is not ready" faults, 1.3; an expired download link, 4.6)."""
+
+    def __init__(self, message: str, wait_seconds: float | None = None):
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+
+@dataclass
+class ReportJob(Generic[Result]):
+    """One kind of report job of one vendor.
+
+    ``create(request) -> job id``; ``is_done(job id) -> bool`` (False while running; raises
+    ``VendorError`` for a failed job); ``download(job id) -> result``. ``is_done`` and
+    ``download`` may raise ``JobNotReady``: the job is waited for, not failed. A job not done
+    ``timeout_seconds`` after its creation raises ``VendorError``.
+    """
+
+    name: str  # for messages: which vendor, which report
+    create: Callable[[Any], str]
+    is_done: Callable[[str], bool]
+    download: Callable[[str], Result]
+    poll_seconds: float = 5.0
+    timeout_seconds: float = 1800.0
+    max_concurrent: int = 1  # jobs in flight at once, from creation to download
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    jobs_created: int = field(default=0, init=False)
+    max_in_flight: int = field(default=0, init=False)
+
+    def __post_init__(self):
+        if self.max_concurrent < 1:
+            raise ValueError(f"{self.name}: max_concurrent must be at least 1")
+        self._lock = threading.Lock()
+        self._in_flight = 0
+
+    def run(self, request: Any) -> Result:
+        """Create one job, wait until it is done, download its result right away."""
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            job_id = self.create(request)
+            with self._lock:
+                self.jobs_created += 1
+            deadline = self.clock() + self.timeout_seconds
+            self._until(lambda: True if self.is_done(job_id) else None, job_id, "to finish",
+                        deadline)
+            return self._until(lambda: self.download(job_id), job_id, "result", deadline)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def run_all(self, requests: Iterable[Any]) -> Iterator[Result]:
+        """Results in the order of ``requests``, with at most ``max_concurrent`` jobs in flight;
+        the first failure stops the jobs not yet started."""
+        requests = list(requests)
+        if self.max_concurrent == 1 or len(requests) <= 1:
+            for request in requests:
+                yield self.run(request)
+            return
+        pool = ThreadPoolExecutor(max_workers=min(self.max_concurrent, len(requests)),
+                                  thread_name_prefix="report-job")
+        try:
+            yield from pool.map(self.run, requests)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _until(self, step: Callable[[], Any], job_id: str, what: str, deadline: float):
+        """Repeat ``step`` every poll interval until it returns a value (None = not yet)."""
+        last = "still running"
+        while True:
+            wait = self.poll_seconds
+            try:
+                value = step()
+                if value is not None:
+                    return value
+            except JobNotReady as error:
+                last = str(error)
+                if error.wait_seconds is not None:
+                    wait = error.wait_seconds
+                log.info("%s job %s: %s; asking again in %.1fs", self.name, job_id, error, wait)
+            if self.clock() + wait > deadline:
+                raise VendorError(f"{self.name} job {job_id}: {what} not there "
+                                  f"{self.timeout_seconds:g}s after its creation (last answer: "
+                                  f"{last}); raise the job timeout or read shorter windows")
+            self.sleep(wait)
