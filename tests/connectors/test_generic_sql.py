@@ -12,6 +12,7 @@ import pytest
 from agent_status.config import Integration
 from agent_status.connectors.base import VendorError
 from agent_status.connectors.generic_sql import GenericSqlConnector, SikomConnector
+from agent_status.frames import conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
 from agent_status.sandboxes.generic_sql import GenericSqlSandbox, SikomSandbox
@@ -49,8 +50,8 @@ def extract(sandbox, nights, **options) -> pd.DataFrame:
 
 def assert_nights_match_truth(raw: pd.DataFrame, sandbox, nights) -> None:
     for night in nights:
-        got = normalise(raw, night)[COLUMNS].reset_index(drop=True)
-        want = expected_night(sandbox, night)[COLUMNS].sort_values(
+        got = conform_raw_events(normalise(raw, night))[COLUMNS].reset_index(drop=True)
+        want = conform_raw_events(expected_night(sandbox, night))[COLUMNS].sort_values(
             ["external_user_id", "start_utc"]).reset_index(drop=True)
         assert len(want) > 0
         pd.testing.assert_frame_equal(got, want, check_dtype=False)

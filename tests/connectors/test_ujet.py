@@ -45,7 +45,7 @@ def served(**sandbox_args):
 
 
 def extract(sandbox: UjetSandbox, start=START, end=END, connection=None, **options):
-    options = {"per_page": 250, **options}
+    options = {"per_page": 250, "requests_per_second": 50, **options}  # the budget has its test
     connector = UjetConnector(connection or sandbox.connection(), integration(**options))
     connector.http.retry = FAST_RETRY  # no Retry-After on 503: keep the backoff short
     try:

@@ -1,0 +1,119 @@
+"""Load: one transaction per night, replace-the-night, rollback on failure, concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from agent_status.nights import Night
+from agent_status.pipeline.load import load_night, reapply_activity_mappings
+from agent_status.warehouse import create_warehouse_engine, ensure_schema
+
+UTC = dt.timezone.utc
+
+
+def night(day: int) -> Night:
+    return Night(dt.datetime(2026, 11, day, tzinfo=UTC), dt.datetime(2026, 11, day + 1, tzinfo=UTC),
+                 dt.date(2026, 11, day))
+
+
+def events(n: int, day: int, user_prefix="u") -> pd.DataFrame:
+    start = pd.Timestamp(f"2026-11-{day:02d}", tz="UTC") + pd.to_timedelta(range(n), unit="s")
+    return pd.DataFrame({
+        "external_user_id": [f"{user_prefix}{i % 50}" for i in range(n)],
+        "employee_id": [f"E{i % 50}" for i in range(n)], "vendor_activity_id": "READY",
+        "vendor_activity_name": "Ready", "reason": None, "activity_id": 1, "classification": 1,
+        "start_utc": start, "end_utc": start + pd.Timedelta(seconds=1), "duration_seconds": 1.0,
+        "is_open": False})
+
+
+NO_QUARANTINE = pd.DataFrame(columns=["external_user_id", "vendor_activity_id",
+                                      "vendor_activity_name", "reason", "start_utc", "end_utc",
+                                      "duration_seconds", "is_open", "quarantine_reason", "hint"])
+
+
+def load(engine, frame, day, integration="i1", run_id="r1"):
+    load_night(engine, integration=integration, vendor="avaya_cms", night=night(day),
+               run_id=run_id, attempt=1, events=frame, quarantined=NO_QUARANTINE,
+               run={"events_loaded": len(frame)}, validation_rows=[])
+
+
+def count(engine, integration="i1"):
+    with engine.connect() as c:
+        return c.execute(sa.text("SELECT COUNT(*) FROM agent_status_events WHERE integration = :i"),
+                         {"i": integration}).scalar()
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
+def test_replace_the_night_and_rollback_on_failure(warehouse):
+    load(warehouse, events(1000, 1), 1)
+    load(warehouse, events(500, 2), 2)
+    load(warehouse, events(800, 1), 1, run_id="r2")  # re-run: night 1 replaced, night 2 kept
+    assert count(warehouse) == 1300
+    broken = events(300, 1)
+    broken.loc[299, "start_utc"] = broken.loc[0, "start_utc"]  # duplicate key fails mid-load
+    broken.loc[299, "external_user_id"] = broken.loc[0, "external_user_id"]
+    with pytest.raises(Exception, match="UNIQUE constraint|duplicate key"):
+        load(warehouse, broken, 1, run_id="r3")
+    assert count(warehouse) == 1300  # the failed night left the previous state
+    with warehouse.connect() as c:
+        runs = c.execute(sa.text("SELECT run_id FROM import_runs ORDER BY run_id")).scalars().all()
+    assert runs == ["r1", "r1", "r2"]
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
+def test_reapply_activity_mappings_to_history(warehouse):
+    load(warehouse, events(100, 1), 1)
+    with warehouse.begin() as c:
+        c.execute(sa.text("INSERT INTO activities VALUES (10, 'Available')"))
+        c.execute(sa.text("INSERT INTO activity_mappings VALUES ('i1', 'READY', 10, 2, "
+                          "CURRENT_TIMESTAMP)"))
+    assert reapply_activity_mappings(warehouse, "i1") == 100
+    with warehouse.connect() as c:
+        assert c.execute(sa.text("SELECT DISTINCT activity_id, classification FROM "
+                                 "agent_status_events")).all() == [(10, 2)]
+        seconds = c.execute(sa.text("SELECT SUM(seconds) FROM time_in_activity_daily WHERE "
+                                    "activity_name = 'Available'")).scalar()
+    assert seconds == 100
+
+
+def _loader(url, integration, rounds):
+    engine = create_warehouse_engine(url)
+    for r in range(rounds):
+        load(engine, events(20_000, 1 + r % 3, integration), 1 + r % 3, integration, f"r{r}")
+    engine.dispose()
+
+
+def _reader(url, stop, results):
+    engine = create_warehouse_engine(url)
+    reads = 0
+    while not stop.is_set():
+        with engine.connect() as c:
+            c.execute(sa.text("SELECT COUNT(*), SUM(seconds) FROM time_in_activity_daily")).all()
+        reads += 1
+    results.put(reads)
+    engine.dispose()
+
+
+def test_sqlite_survives_two_loaders_and_a_reader(tmp_path):
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    ensure_schema(create_warehouse_engine(url))
+    ctx = mp.get_context("spawn")
+    stop, results = ctx.Event(), ctx.Queue()
+    reader = ctx.Process(target=_reader, args=(url, stop, results))
+    loaders = [ctx.Process(target=_loader, args=(url, name, 4)) for name in ("a", "b")]
+    reader.start()
+    for p in loaders:
+        p.start()
+    for p in loaders:
+        p.join(300)
+    stop.set()
+    reader.join(60)
+    assert [p.exitcode for p in loaders] == [0, 0] and reader.exitcode == 0
+    assert results.get(timeout=5) > 0
+    engine = create_warehouse_engine(url)
+    assert count(engine, "a") == count(engine, "b") == 60_000

@@ -1,0 +1,60 @@
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from agent_status.nights import Night
+from agent_status.pipeline.normalise import BadEventsError, normalise
+
+UTC = dt.timezone.utc
+NIGHT = Night(dt.datetime(2026, 11, 1, tzinfo=UTC), dt.datetime(2026, 11, 2, tzinfo=UTC),
+              dt.date(2026, 11, 1))
+
+
+def ev(user, activity, start, end, reason=None):
+    ts = lambda v: None if v is None else pd.Timestamp(f"2026-11-{v}", tz="UTC")  # noqa: E731
+    return {"external_user_id": user, "vendor_activity_id": activity,
+            "vendor_activity_name": activity, "reason": reason, "start_utc": ts(start),
+            "end_utc": ts(end)}
+
+
+def run(rows, rule="later_start_wins"):
+    out = normalise(pd.DataFrame(rows), NIGHT, rule)
+    return [(r.external_user_id, r.vendor_activity_id, r.start_utc.strftime("%d %H:%M"),
+             r.end_utc.strftime("%d %H:%M"), r.is_open) for r in out.itertuples()]
+
+
+def test_duplicates_dropped_and_adjacent_equal_states_merged():
+    rows = [ev("a", "READY", "01 08:00", "01 09:00"), ev("a", "READY", "01 08:00", "01 09:00"),
+            ev("a", "READY", "01 09:00", "01 10:00"), ev("a", "BREAK", "01 10:00", "01 10:15")]
+    assert run(rows) == [("a", "READY", "01 08:00", "01 10:00", False),
+                         ("a", "BREAK", "01 10:00", "01 10:15", False)]
+
+
+def test_later_start_wins_on_overlap_and_copies_keep_the_closed_end():
+    rows = [ev("a", "READY", "01 08:00", "01 09:30"), ev("a", "CALL", "01 09:00", "01 09:10"),
+            ev("a", "CALL", "01 09:00", None)]
+    assert run(rows) == [("a", "READY", "01 08:00", "01 09:00", False),
+                         ("a", "CALL", "01 09:00", "01 09:10", False)]
+
+
+def test_shorter_wins_moves_the_longer_start():
+    rows = [ev("a", "Ready", "01 13:00:00", "01 13:00:05"), ev("a", "On Call", "01 13:00:00", "01 13:03:00")]
+    out = normalise(pd.DataFrame(rows), NIGHT, "shorter_wins")
+    assert list(zip(out.vendor_activity_id, out.duration_seconds)) == [("Ready", 5.0), ("On Call", 175.0)]
+
+
+def test_clipped_to_the_night_and_open_status_ends_at_night_end():
+    rows = [ev("a", "READY", "01 00:00", "01 00:00"), ev("a", "NIGHT", "01 00:00", "01 00:00"),
+            ev("b", "LATE", "31 23:00".replace("31", "01"), None)]
+    rows = [ev("a", "SHIFT", "01 00:00", "01 00:00")]  # zero length: dropped
+    rows += [{**ev("b", "X", "01 00:00", "01 01:00"),
+              "start_utc": pd.Timestamp("2026-10-31 22:00", tz="UTC")},
+             ev("b", "Y", "01 23:00", None)]
+    assert run(rows) == [("b", "X", "01 00:00", "01 01:00", False),
+                         ("b", "Y", "01 23:00", "02 00:00", True)]
+
+
+def test_events_ending_before_they_start_are_an_error_naming_the_agent():
+    with pytest.raises(BadEventsError, match="agent 'zoe'"):
+        run([ev("zoe", "READY", "01 09:00", "01 08:00")])
