@@ -1,0 +1,144 @@
+"""The shared report-job loop: poll interval, "not ready" waits, job timeout, concurrency."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from agent_status.connectors.base import VendorError
+from agent_status.connectors.report_job import JobNotReady, ReportJob
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+class Vendor:
+    """A scripted vendor: each job runs ``polls`` status requests, its result is refused
+    ``refusals`` times, and it records how many jobs were in flight at once."""
+
+    def __init__(self, polls: int = 2, refusals: int = 0, fail: set[str] = frozenset(),
+                 work_seconds: float = 0.0, refusal_wait: float = 7.0):
+        self.polls, self.refusals, self.fail = polls, refusals, fail
+        self.work_seconds, self.refusal_wait = work_seconds, refusal_wait
+        self.created: list[str] = []
+        self.status_calls: dict[str, int] = {}
+        self.download_calls: dict[str, int] = {}
+        self.active = self.max_active = 0
+        self._lock = threading.Lock()
+
+    def create(self, request: str) -> str:
+        with self._lock:
+            self.created.append(request)
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        return f"job-{request}"
+
+    def is_done(self, job_id: str) -> bool:
+        time.sleep(self.work_seconds)
+        with self._lock:
+            self.status_calls[job_id] = self.status_calls.get(job_id, 0) + 1
+            calls = self.status_calls[job_id]
+        if job_id.removeprefix("job-") in self.fail:
+            raise VendorError(f"{job_id} ended 'failed'")
+        return calls > self.polls
+
+    def download(self, job_id: str) -> str:
+        with self._lock:
+            self.download_calls[job_id] = self.download_calls.get(job_id, 0) + 1
+            if self.download_calls[job_id] <= self.refusals:
+                raise JobNotReady("Result is not ready", wait_seconds=self.refusal_wait)
+            self.active -= 1
+        return f"rows of {job_id}"
+
+
+def job(vendor: Vendor, clock: FakeClock | None = None, **settings) -> ReportJob:
+    timing = {"sleep": clock.sleep, "clock": clock} if clock else {}
+    return ReportJob(name="Test report", create=vendor.create, is_done=vendor.is_done,
+                     download=vendor.download, **timing, **settings)
+
+
+def test_a_job_is_created_polled_every_interval_and_downloaded():
+    vendor, clock = Vendor(polls=3), FakeClock()
+    assert job(vendor, clock, poll_seconds=5).run("a") == "rows of job-a"
+    assert vendor.status_calls == {"job-a": 4} and vendor.download_calls == {"job-a": 1}
+    assert clock.waits == [5, 5, 5]
+
+
+def test_not_ready_answers_are_waits_not_failures():
+    vendor, clock = Vendor(polls=0, refusals=2), FakeClock()
+    assert job(vendor, clock, poll_seconds=5).run("a") == "rows of job-a"
+    assert vendor.download_calls == {"job-a": 3}
+    assert clock.waits == [7.0, 7.0]  # the wait the answer asked for
+
+
+def test_not_ready_while_polling_counts_as_still_running():
+    clock = FakeClock()
+    answers = iter([JobNotReady("Report is not yet finishing running"), False, True])
+
+    def is_done(job_id):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    report = ReportJob("Test report", create=lambda r: "j1", is_done=is_done,
+                       download=lambda j: "rows", poll_seconds=2, sleep=clock.sleep, clock=clock)
+    assert report.run("a") == "rows"
+    assert clock.waits == [2, 2]
+
+
+def test_a_job_not_done_in_time_fails_naming_it_and_the_last_answer():
+    vendor, clock = Vendor(polls=10**6), FakeClock()
+    with pytest.raises(VendorError, match=r"Test report job job-a: to finish not there 60s "
+                                          r"after its creation \(last answer: still running\)"):
+        job(vendor, clock, poll_seconds=5, timeout_seconds=60).run("a")
+    assert 11 <= vendor.status_calls["job-a"] <= 13
+
+    vendor, clock = Vendor(polls=0, refusals=10**6), FakeClock()
+    with pytest.raises(VendorError, match=r"result not there .*Result is not ready"):
+        job(vendor, clock, timeout_seconds=60).run("a")
+
+
+def test_a_failed_job_fails_at_once():
+    vendor, clock = Vendor(fail={"a"}), FakeClock()
+    with pytest.raises(VendorError, match="job-a ended 'failed'"):
+        job(vendor, clock).run("a")
+    assert vendor.status_calls == {"job-a": 1} and clock.waits == []
+
+
+def test_run_all_keeps_the_order_and_the_concurrency_limit():
+    vendor = Vendor(polls=2, refusals=1, work_seconds=0.01, refusal_wait=0.001)
+    report = job(vendor, poll_seconds=0.001, max_concurrent=3)
+    requests = [str(n) for n in range(10)]
+    assert list(report.run_all(requests)) == [f"rows of job-{n}" for n in requests]
+    assert vendor.max_active == report.max_in_flight == 3
+    assert report.jobs_created == 10
+
+
+def test_run_all_stops_starting_jobs_after_a_failure():
+    vendor = Vendor(polls=1, fail={"1"}, work_seconds=0.02)
+    report = job(vendor, poll_seconds=0.001, max_concurrent=2)
+    with pytest.raises(VendorError, match="job-1 ended 'failed'"):
+        list(report.run_all([str(n) for n in range(20)]))
+    assert len(vendor.created) < 20
+
+
+def test_one_at_a_time_by_default():
+    vendor = Vendor(polls=1)
+    report = job(vendor, poll_seconds=0.001)
+    assert len(list(report.run_all(["a", "b", "c"]))) == 3
+    assert vendor.max_active == 1
+    with pytest.raises(ValueError, match="max_concurrent"):
+        job(vendor, max_concurrent=0)
