@@ -1,0 +1,298 @@
+"""Five9: agent states from a report run through the Configuration Web Service (vendors.md 1).
+
+The contract, as the API pages tell it:
+- SOAP ``AdminWebService``: XML envelopes POSTed with HTTP Basic auth (connection login and
+  password), at the connection host, else at the data center of extra ``region`` (1.2);
+- a report job (1.3), run by ``report_job.ReportJob``: ``runReport(folder, report,
+  criteria.time)`` -> identifier, ``isReportRunning(identifier, timeout)`` (a long poll) until
+  false, ``getReportResultCsv(identifier)``;
+- the report (options ``folder_name``/``report_name``, a custom Agent State Details-style report,
+  1.1) gives one row per state: AGENT (the user name), DATE and TIME of its start in US Pacific
+  wall time whatever the domain's zone (1.4), STATE, REASON CODE, AGENT STATE TIME (HH:MM:SS);
+- criteria select rows by state START, so a margin before the interval is read for states
+  running into it (1.6); rows of a state still running are not there yet: the lookback re-reads;
+- a result holds at most 50,000 rows and has no paging (1.3): windows of ``window_hours`` (at
+  most 24); a result AT the cap is read again in halves, down to ``min_window_minutes``, and
+  fails rather than being truncated;
+- domain quotas (1.3) are rate budgets; the domain is shared with other integrations, so quota
+  faults (SOAP faults, not 429) are retried after a wait, "not ready" faults are waits, any other
+  fault is fatal with its faultstring;
+- the repeated November hour (1.6): windows are cut where Pacific time falls back, so each row's
+  wall time has exactly one occurrence inside the window that returned it;
+- the result may arrive Latin-1 encoded without saying so (1.4): UTF-8, else Latin-1.
+Overlapping states are kept as reported; the pipeline resolves them with injixo's rule (1.6).
+The activity id is STATE, plus the reason code when there is one ("Not Ready/Break"), so each
+reason can be mapped to its own WFM activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from urllib.parse import urlparse
+from xml.sax.saxutils import escape
+
+import pandas as pd
+import requests
+
+from agent_status.config import Integration
+from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
+from agent_status.connectors.http import RateBudget, RetriableError, RetryPolicy, classify
+from agent_status.connectors.local_time import localize
+from agent_status.connectors.registry import VENDORS
+from agent_status.connectors.report_job import JobNotReady, ReportJob
+from agent_status.connectors.sql import require_columns
+from agent_status.connectors.windows import split_windows
+from agent_status.frames import conform_raw_events, empty_raw_events
+
+HOSTS = {"us": "api.five9.com", "uk": "api.five9.eu", "ca": "api.five9.ca",
+         "eu": "api.eu.five9.com"}  # 1.2
+WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
+PACIFIC = "America/Los_Angeles"  # 1.4: report times, whatever the domain's zone
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SERVICE_NS = "http://service.admin.ws.five9.com/"
+# per-domain limits (1.3): (calls, seconds)
+BUDGETS = {"runReport": ((16, 60), (120, 3600), (800, 86400)),
+           "getReportResultCsv": ((20, 60), (200, 3600), (1000, 86400)),
+           "isReportRunning": ((450, 60), (15000, 3600), (172800, 86400))}
+LONG_POLL_SECONDS = 5  # isReportRunning timeout: Five9 asks for at least 5 s (1.3)
+NOT_READY = re.compile(r"not ready|not yet finish|still running", re.IGNORECASE)  # 1.3
+QUOTA = re.compile(r"limit\b.*\bexceed|exceed.*\blimit|quota|too many requests", re.IGNORECASE)
+COLUMNS = {"AGENT": "text", "DATE": "text", "TIME": "text", "STATE": "text",
+           "REASON CODE": "text", "AGENT STATE TIME": "text"}
+
+
+class AdminWebService:
+    """One SOAP method call = one envelope; faults are sorted into waits, retries and errors."""
+
+    def __init__(self, url: str, user: str, password: str, *, quota_wait_seconds: float,
+                 sleep: Callable[[float], None], clock: Callable[[], float]):
+        if not user or not password:
+            raise VendorError(f"Five9 {url}: the connection needs the API user's login and "
+                              "password (HTTP Basic)")
+        self.url, self.user = url, user
+        self.session = requests.Session()
+        self.session.auth = (user, password)
+        self.quota_wait_seconds = quota_wait_seconds
+        self.retry = RetryPolicy(max_wait_seconds=max(quota_wait_seconds, 1.0))
+        self.sleep = sleep
+        self.budgets = {method: [RateBudget(calls, seconds, clock, sleep)
+                                 for calls, seconds in limits]
+                        for method, limits in BUDGETS.items()}
+
+    def call(self, method: str, **params) -> str:
+        """The text of the method's ``return`` element."""
+        envelope = (f'<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:ser="{SERVICE_NS}">'
+                    f"<env:Header/><env:Body><ser:{method}>{_xml(params)}</ser:{method}>"
+                    "</env:Body></env:Envelope>").encode("utf-8")
+        what = f"Five9 {method}"
+
+        def attempt() -> str:
+            for budget in self.budgets.get(method, ()):
+                budget.acquire()
+            try:
+                response = self.session.post(self.url, data=envelope, timeout=120, headers={
+                    "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
+            except (requests.ConnectionError, requests.Timeout) as error:
+                raise RetriableError(f"{what}: {type(error).__name__}") from error
+            if response.status_code in (401, 403):
+                raise VendorError(f"{what}: HTTP {response.status_code}: {self.url} refused user "
+                                  f"{self.user!r}; check the connection's password and that the "
+                                  "user has the Administrator and Reporting roles")
+            body = _parse(response.content)
+            if body is None:
+                classify(response, what)  # 429/5xx retried, other 4xx fatal
+                raise VendorError(f"{what}: the answer is not a SOAP envelope: "
+                                  f"{response.text[:200]!r}")
+            fault = body.findtext(f".//{{{SOAP_ENV}}}Fault/faultstring")
+            if fault is not None:
+                if NOT_READY.search(fault):
+                    raise JobNotReady(f"{what}: {fault}")
+                if QUOTA.search(fault):  # shared domain quota (1.3): counters reset each minute
+                    raise RetriableError(f"{what}: quota fault: {fault}",
+                                         self.quota_wait_seconds)
+                raise VendorError(f"{what}: SOAP fault: {fault}")
+            classify(response, what)
+            returned = body.find(f".//{{{SOAP_ENV}}}Body/*/return")
+            return "" if returned is None else (returned.text or "")
+
+        return self.retry.run(attempt, what, self.sleep)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class Five9Connector(Connector):
+    spec = VENDORS["five9"]
+    overlap_rule = "shorter_wins"  # 1.6: the longer state starts where the shorter one ends
+    row_cap = 50_000  # getReportResultCsv (1.3)
+    state_margin = dt.timedelta(hours=12)  # read before the interval: states running into it
+    job_timeout_seconds = 1800.0
+    quota_wait_seconds = 60.0  # minute counters reset within a minute (1.3)
+
+    def __init__(self, connection: ConnectionInfo, integration: Integration, *,
+                 row_cap: int | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        super().__init__(connection, integration)
+        self.folder = self.options.get("folder_name", "Agent Reports")
+        self.report = self.options.get("report_name", "Agent State Details")
+        self.window = dt.timedelta(hours=min(self.options.get("window_hours", 24), 24))
+        self.min_window = dt.timedelta(minutes=self.options.get("min_window_minutes", 15))
+        self.row_cap = row_cap or self.row_cap
+        self.service = AdminWebService(service_url(connection), connection.login,
+                                       connection.password,
+                                       quota_wait_seconds=self.quota_wait_seconds,
+                                       sleep=sleep, clock=clock)
+        self.job = ReportJob(
+            name=f"Five9 report {self.folder}/{self.report}", create=self._run_report,
+            is_done=lambda identifier: self.service.call(
+                "isReportRunning", identifier=identifier, timeout=LONG_POLL_SECONDS) == "false",
+            download=lambda identifier: self.service.call("getReportResultCsv",
+                                                          identifier=identifier),
+            poll_seconds=self.options.get("poll_seconds", 1.0),
+            timeout_seconds=self.job_timeout_seconds, sleep=sleep, clock=clock)
+
+    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        rows = [part for window in report_windows(start - self.state_margin, end, self.window)
+                for part in self._read(window)]
+        if not rows:
+            yield empty_raw_events()
+            return
+        events = self._to_events(pd.concat(rows, ignore_index=True))
+        overlaps = (events.end_utc > pd.Timestamp(start)) & (events.start_utc < pd.Timestamp(end))
+        yield events[overlaps].reset_index(drop=True)
+
+    def close(self) -> None:
+        self.service.close()
+
+    def _run_report(self, window: tuple[dt.datetime, dt.datetime]) -> str:
+        start, end = (_criteria_time(moment) for moment in window)
+        identifier = self.service.call(
+            "runReport", folderName=self.folder, reportName=self.report,
+            criteria={"time": {"start": start, "end": end}})
+        if not identifier:
+            raise VendorError(f"Five9 runReport {self.folder}/{self.report}: no identifier")
+        return identifier
+
+    def _read(self, window: tuple[dt.datetime, dt.datetime]) -> list[pd.DataFrame]:
+        """The window's rows; a result at the row cap may be truncated: read it in halves."""
+        start, end = window
+        rows = self._rows(self.job.run(window), window)
+        if len(rows) < self.row_cap:
+            return [rows.assign(window_start=pd.Timestamp(start), window_end=pd.Timestamp(end))]
+        half = dt.timedelta(seconds=(end - start).total_seconds() // 2)
+        if half < self.min_window:
+            raise VendorError(
+                f"Five9 report {self.folder}/{self.report}: {len(rows)} rows for "
+                f"{start:%Y-%m-%d %H:%M:%S}Z..{end:%Y-%m-%d %H:%M:%S}Z reach the "
+                f"{self.row_cap}-row cap of getReportResultCsv and the window cannot be cut "
+                f"below min_window_minutes={self.min_window.total_seconds() / 60:g}; lower it")
+        return self._read((start, start + half)) + self._read((start + half, end))
+
+    def _rows(self, csv_text: str, window) -> pd.DataFrame:
+        source = f"Five9 report {self.folder}/{self.report} ({window[0]:%Y-%m-%d %H:%M}Z..)"
+        try:
+            frame = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame({column: [] for column in COLUMNS}, dtype=object)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return require_columns(frame, COLUMNS, source)
+
+    def _to_events(self, rows: pd.DataFrame) -> pd.DataFrame:
+        where = f"Five9 report {self.folder}/{self.report}"
+        try:
+            local = pd.to_datetime(rows.DATE.str.strip() + " " + rows.TIME.str.strip(),
+                                   format="%Y/%m/%d %H:%M:%S")
+        except ValueError as error:
+            raise VendorError(f"{where}: DATE/TIME must be YYYY/MM/DD and HH:MM:SS ({error})") \
+                from error
+        seconds = _seconds(rows["AGENT STATE TIME"], where)
+        # 1.6: of a repeated wall time's two occurrences, the one inside the window asked for
+        first, second, ambiguous = localize(local, PACIFIC)
+        inside_first = (first >= rows.window_start) & (first < rows.window_end)
+        inside_second = (second >= rows.window_start) & (second < rows.window_end)
+        start_utc = first.where(~(ambiguous & ~inside_first & inside_second), second)
+        state = rows.STATE.str.strip()
+        reason = rows["REASON CODE"].str.strip()
+        has_reason = reason.ne("")
+        return conform_raw_events(pd.DataFrame({
+            "external_user_id": rows.AGENT,
+            "vendor_activity_id": state.where(~has_reason, state + "/" + reason),
+            "vendor_activity_name": state,
+            "reason": reason.where(has_reason, None),
+            "start_utc": start_utc,
+            "end_utc": start_utc + pd.to_timedelta(seconds, unit="s"),
+        }))
+
+
+def service_url(connection: ConnectionInfo) -> str:
+    """The connection host wins (a bare host gets the service path); else extra ``region``."""
+    if connection.host:
+        url = connection.base_url()
+        return url if urlparse(url).path not in ("", "/") else url + WSADMIN_PATH
+    region = str(connection.extra.get("region", "us")).lower()
+    if region not in HOSTS:
+        raise VendorError(f"connection {connection.conn_id}: extra 'region' is {region!r}, not "
+                          f"one of {sorted(HOSTS)} (or set the host)")
+    return f"https://{HOSTS[region]}{WSADMIN_PATH}"
+
+
+def report_windows(start: dt.datetime, end: dt.datetime,
+                   step: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Windows of at most ``step``, also cut where Pacific time falls back (1.6)."""
+    cuts = fall_back_instants(PACIFIC, start, end)
+    windows = []
+    for lo, hi in split_windows(start, end, step):
+        inner = [cut for cut in cuts if lo < cut < hi]
+        bounds = [lo, *inner, hi]
+        windows += list(zip(bounds[:-1], bounds[1:]))
+    return windows
+
+
+def fall_back_instants(zone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Instants in ``(start, end)`` where the zone's UTC offset decreases (wall time repeats)."""
+    grid = pd.date_range(pd.Timestamp(start).floor("15min"), pd.Timestamp(end).ceil("15min"),
+                         freq="15min")
+    offset = grid.tz_convert(zone).tz_localize(None) - grid.tz_localize(None)
+    drops = grid[1:][offset[1:] < offset[:-1]]
+    return [moment.to_pydatetime() for moment in drops
+            if pd.Timestamp(start) < moment < pd.Timestamp(end)]
+
+
+def _criteria_time(moment: dt.datetime) -> str:
+    """xsd:dateTime in Pacific time with its offset: unambiguous in the repeated hour."""
+    return pd.Timestamp(moment).tz_convert(PACIFIC).isoformat(timespec="milliseconds")
+
+
+def _seconds(values: pd.Series, where: str) -> pd.Series:
+    """``HH:MM:SS`` (hours may pass 24) as seconds."""
+    parts = values.str.strip().str.extract(r"^(\d+):(\d{2}):(\d{2})$")
+    bad = parts[0].isna()
+    if bad.any():
+        raise VendorError(f"{where}: AGENT STATE TIME must be HH:MM:SS, got e.g. "
+                          f"{values[bad].iloc[0]!r}")
+    parts = parts.astype("int64")
+    return parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
+def _xml(params: dict) -> str:
+    return "".join(f"<{key}>{_xml(value) if isinstance(value, dict) else escape(str(value))}"
+                   f"</{key}>" for key, value in params.items())
+
+
+def _parse(content: bytes) -> ET.Element | None:
+    """The envelope; bytes are UTF-8, else Latin-1 (1.4: results may come Latin-1 encoded)."""
+    if not content:
+        return None
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        text = content.decode("latin-1")
+    try:
+        return ET.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
+    except ET.ParseError:
+        return None

@@ -1,0 +1,213 @@
+"""Talkdesk: agent statuses from Explore ``user_status`` report jobs (vendors.md 4).
+
+The contract, as the API pages tell it:
+- OAuth2 client credentials (connection login/password = client id/secret, HTTP Basic) with
+  scopes ``data-reports:read data-reports:write``, at extra ``token_url``, else
+  ``https://{account}.talkdeskid.com/oauth/token`` (extra ``account``) in the data center of
+  extra ``region``; the API at the connection host, else that region's API host (4.2);
+- a report job (4.3), run by ``report_job.ReportJob``: ``POST /data/reports/user_status/jobs``
+  with ``timezone`` UTC (times then need no zone) and a ``timespan`` of at most a month
+  (``window_days``, at most 31); ``GET .../jobs/{id}`` through created, processing, uploading to
+  done (failed, canceled and deleted are fatal); ``GET .../files/{id}`` redirects to a
+  short-lived signed URL, fetched at once and without the bearer token (the signature is the
+  credential); an expired link is asked for again;
+- at most ``max_concurrent_jobs`` jobs at once (Talkdesk allows 15); a 429 beyond is retried;
+- records are selected by END time (4.3): a status running into the interval ended inside it,
+  one running out of it ends after it, so a margin is read on both sides; a status still open
+  at job time is not there at all and comes with a later run (the lookback, 4.6);
+- a status is split into contiguous records of the same label at a month change and on a team
+  or campaign change (4.6): they are joined back here.
+The activity id is the ``status_label`` itself; custom statuses are activities of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import pandas as pd
+import requests
+
+from agent_status.config import Integration
+from agent_status.connectors.auth import OAuthClientCredentials
+from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
+from agent_status.connectors.http import HttpClient, RetriableError, RetryPolicy, classify
+from agent_status.connectors.registry import VENDORS
+from agent_status.connectors.report_job import JobNotReady, ReportJob
+from agent_status.connectors.sql import require_columns
+from agent_status.connectors.windows import split_windows
+from agent_status.frames import conform_raw_events, empty_raw_events
+
+REGIONS = {"us": ("talkdeskid.com", "api.talkdeskapp.com"),  # 4.2
+           "eu": ("talkdeskid.eu", "api.talkdeskapp.eu"),
+           "ca": ("talkdeskidca.com", "api.talkdeskappca.com")}
+SCOPES = "data-reports:read data-reports:write"
+JOBS = "/data/reports/user_status/jobs"
+FILES = "/data/reports/user_status/files"
+RUNNING = {"created", "processing", "uploading"}
+FAILED = {"failed", "canceled", "deleted"}
+MAX_WINDOW_DAYS = 31  # at most a month per job (4.3)
+MAX_CONCURRENT_JOBS = 15
+COLUMNS = {"user_email": "text", "status_label": "text", "status_start_at": "text",
+           "status_end_at": "text"}
+
+
+class TalkdeskConnector(Connector):
+    spec = VENDORS["talkdesk"]
+    status_margin = dt.timedelta(hours=12)  # longer than a status running across a boundary
+    job_timeout_seconds = 1800.0
+
+    def __init__(self, connection: ConnectionInfo, integration: Integration, *,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        super().__init__(connection, integration)
+        token_url, api_url = endpoints(connection)
+        self.auth = OAuthClientCredentials(token_url, connection.login, connection.password,
+                                           scope=SCOPES)
+        self.http = HttpClient(api_url, self.auth, sleep=sleep)
+        self.files = requests.Session()  # signed URLs: no bearer token goes there (4.3)
+        self.retry, self.sleep = RetryPolicy(), sleep
+        self.window = dt.timedelta(days=min(self.options.get("window_days", MAX_WINDOW_DAYS),
+                                            MAX_WINDOW_DAYS))
+        self.job = ReportJob(
+            name="Talkdesk user_status report", create=self._create, is_done=self._is_done,
+            download=self._download, poll_seconds=self.options.get("poll_seconds", 5.0),
+            timeout_seconds=self.job_timeout_seconds,
+            max_concurrent=min(self.options.get("max_concurrent_jobs", MAX_CONCURRENT_JOBS),
+                               MAX_CONCURRENT_JOBS),
+            sleep=sleep, clock=clock)
+
+    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        windows = split_windows(start - self.status_margin, end + self.status_margin,
+                                self.window)
+        records = [frame for frame in self.job.run_all(windows) if len(frame)]
+        if not records:
+            yield empty_raw_events()
+            return
+        statuses = join_split_records(pd.concat(records, ignore_index=True))
+        events = conform_raw_events(pd.DataFrame({
+            "external_user_id": statuses.user_email,
+            "vendor_activity_id": statuses.status_label,
+            "vendor_activity_name": statuses.status_label,
+            "reason": None,
+            "start_utc": statuses.start_utc, "end_utc": statuses.end_utc}))
+        overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
+            events.start_utc < pd.Timestamp(end))
+        yield events[overlaps].reset_index(drop=True)
+
+    def close(self) -> None:
+        self.http.close()
+        self.files.close()
+
+    # -- the job -----------------------------------------------------------------------------
+
+    def _create(self, window: tuple[dt.datetime, dt.datetime]) -> str:
+        start, end = (_utc_text(moment) for moment in window)
+        answer = self.http.post_json(JOBS, {
+            "name": f"agent-status user_status {start}..{end}", "timezone": "UTC",
+            "format": "json", "timespan": {"from": start, "to": end}})
+        job_id = (answer.get("job") or answer).get("id")
+        if not job_id:
+            raise VendorError(f"Talkdesk POST {JOBS}: no job id in {str(answer)[:200]}")
+        return job_id
+
+    def _is_done(self, job_id: str) -> bool:
+        job = self.http.get_json(f"{JOBS}/{job_id}")
+        job = job.get("job") or job
+        status = str(job.get("status", "")).lower()
+        if job.get("timezone", "UTC") != "UTC":  # times are read as UTC (4.4)
+            raise VendorError(f"Talkdesk user_status job {job_id} runs in time zone "
+                              f"{job['timezone']!r}, not the UTC asked for")
+        if status in FAILED:
+            raise VendorError(f"Talkdesk user_status job {job_id} ended {status!r}")
+        if status not in RUNNING | {"done"}:
+            raise VendorError(f"Talkdesk user_status job {job_id}: unknown status {status!r}")
+        return status == "done"
+
+    def _download(self, job_id: str) -> pd.DataFrame:
+        link = self.http.request("GET", f"{FILES}/{job_id}", allow_redirects=False)
+        if link.is_redirect:
+            content = self._signed_file(link.headers["Location"], job_id)
+        else:
+            content = link.content  # served directly, with our own credentials
+        return _records(content, f"Talkdesk user_status job {job_id}")
+
+    def _signed_file(self, url: str, job_id: str) -> bytes:
+        what = f"Talkdesk user_status job {job_id}: signed file"  # never the URL: it is a key
+
+        def attempt() -> bytes:
+            try:
+                response = self.files.get(url, timeout=300)
+            except (requests.ConnectionError, requests.Timeout) as error:
+                raise RetriableError(f"{what}: {type(error).__name__}") from error
+            if response.status_code == 403:  # expired or used: ask for a new link (4.6)
+                raise JobNotReady(f"{what}: link refused (HTTP 403, expired?)", 0.0)
+            classify(response, what)
+            return response.content
+
+        return self.retry.run(attempt, what, self.sleep)
+
+
+def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
+    """(token URL, API base URL) from extras ``token_url``/``account``/``region`` and the host."""
+    region = str(connection.extra.get("region", "us")).lower()
+    if region not in REGIONS:
+        raise VendorError(f"connection {connection.conn_id}: extra 'region' is {region!r}, not "
+                          f"one of {sorted(REGIONS)}")
+    id_host, api_host = REGIONS[region]
+    token_url = connection.extra.get("token_url")
+    if not token_url:
+        account = connection.extra.get("account")
+        if not account:
+            raise VendorError(f"connection {connection.conn_id}: set extra 'account' (the "
+                              "Talkdesk account name) or extra 'token_url'")
+        token_url = f"https://{account}.{id_host}/oauth/token"
+    api_url = connection.base_url() if connection.host else f"https://{api_host}"
+    return token_url, api_url
+
+
+def join_split_records(records: pd.DataFrame) -> pd.DataFrame:
+    """One row per status: contiguous records of one user with the same label are one status
+    (split at month, team and campaign changes, 4.6), as are copies of one record."""
+    records = records.drop_duplicates(["user_email", "status_label", "start_utc", "end_utc"])
+    records = records.sort_values(["user_email", "start_utc", "end_utc"]).reset_index(drop=True)
+    continues = (records.user_email.eq(records.user_email.shift())
+                 & records.status_label.eq(records.status_label.shift())
+                 & records.start_utc.eq(records.end_utc.shift()))
+    first = records.index[~continues]
+    last = records.index[~continues.shift(-1, fill_value=False)]
+    statuses = records.loc[first, ["user_email", "status_label", "start_utc"]].reset_index(
+        drop=True)
+    statuses["end_utc"] = records.end_utc.loc[last].to_numpy()
+    return statuses
+
+
+def _records(content: bytes, where: str) -> pd.DataFrame:
+    """The report file (JSON ``{"entries": [...]}``, a JSON list, or CSV), times in UTC."""
+    text = content.decode("utf-8")
+    if text.lstrip()[:1] in ("{", "["):
+        document = json.loads(text)
+        entries = document.get("entries", []) if isinstance(document, dict) else document
+        frame = pd.DataFrame(entries, columns=list(COLUMNS) if not entries else None)
+    elif text.strip():
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    else:
+        frame = pd.DataFrame({column: [] for column in COLUMNS})
+    frame = require_columns(frame, COLUMNS, where)
+    try:
+        start = pd.to_datetime(frame.status_start_at, format="ISO8601", utc=True)
+        end = pd.to_datetime(frame.status_end_at.replace("", None), format="ISO8601", utc=True)
+    except ValueError as error:
+        raise VendorError(f"{where}: status_start_at/status_end_at are not timestamps "
+                          f"({error})") from error
+    return pd.DataFrame({"user_email": frame.user_email, "status_label": frame.status_label,
+                         "start_utc": start.astype("datetime64[us, UTC]"),
+                         "end_utc": end.astype("datetime64[us, UTC]")})
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    """A timespan bound in the job's time zone, UTC (4.6: no DST ambiguity)."""
+    return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S")

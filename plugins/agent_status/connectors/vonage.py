@@ -1,0 +1,160 @@
+"""Vonage Contact Center: agent states from the Insights Stats WFM endpoint (vendors.md 8).
+
+Credentials (8.2): OAuth2 client credentials with scope ``stats``, the client id and secret
+(connection login and password) sent in the token request body, at extra ``token_url`` or else
+``https://{region}.cc.vonage.com/Auth/connect/token`` for extra ``region`` emea, nam or apac.
+The API is at the connection host, else ``https://{region}.api.newvoicemedia.com``; every call
+sends ``Accept: application/vnd.newvoicemedia.v3+json``.
+
+The contract:
+- ``GET /stats/wfm/agent-states?start&end&include&page&limit`` over windows of at most 31 days
+  (a longer one answers 400, 8.3), paged from 1 with ``meta{page, count, pageCount,
+  totalCount}`` until the last page or an empty one; fewer items than ``totalCount`` is a
+  truncation.
+- An answer's ``upTo`` says how far its data reaches: when it is earlier than the window end,
+  the next request starts there (8.3); when it no longer moves, the rest is not processed yet
+  and a later run's lookback reads it.
+- ``include`` (option): ``Started`` (default) finds states by their start, so the read begins
+  ``look_behind`` (3 days: a weekend off) before the window to catch states running into it;
+  ``StartedOrEnded`` and ``Processed`` work too (their copies across windows are handled below).
+- A state is keyed on (agentId, start) and a copy fetched later replaces an earlier one: VCC
+  revises states near "now" while it processes them (8.6). Across runs the lookback nights
+  re-read them and the load replaces those nights.
+- ``duration`` is in milliseconds, null while the state is open (8.4).
+- The identifier is ``agentId`` (0.1). States are open strings (8.5): ``vendor_activity_id`` is
+  ``state/description`` ("Away/Lunch", "Busy/Live"), or the state alone without description, so
+  each presence and interaction type maps to its own activity; ``reason`` is None.
+
+Options: ``page_size`` (5000, the ``limit``), ``window_days`` (31, never more), ``include``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+
+from agent_status.connectors.auth import OAuthClientCredentials
+from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
+from agent_status.connectors.http import HttpClient
+from agent_status.connectors.paging import PageNumberPaginator
+from agent_status.connectors.registry import VENDORS
+from agent_status.connectors.windows import split_windows
+from agent_status.frames import conform_raw_events, empty_raw_events
+
+log = logging.getLogger(__name__)
+
+AGENT_STATES = "/stats/wfm/agent-states"
+ACCEPT = "application/vnd.newvoicemedia.v3+json"
+REGIONS = ("emea", "nam", "apac")
+MAX_WINDOW_DAYS = 31  # 8.3
+INCLUDES = ("Started", "StartedOrEnded", "Processed")
+ITEM_FIELDS = ["agentId", "start", "duration", "state", "description"]
+
+
+class VonageConnector(Connector):
+    spec = VENDORS["vonage"]
+    look_behind = dt.timedelta(days=3)
+
+    def __init__(self, connection: ConnectionInfo, integration):
+        super().__init__(connection, integration)
+        self.page_size = self.options.get("page_size", 5000)  # the public sample's (8.2)
+        days = self.options.get("window_days", MAX_WINDOW_DAYS)
+        if not 1 <= days <= MAX_WINDOW_DAYS:
+            raise VendorError(f"integration {integration.name}: option window_days must be "
+                              f"1..{MAX_WINDOW_DAYS} (Vonage refuses longer windows), got {days}")
+        self.window = dt.timedelta(days=days)
+        self.include = self.options.get("include", "Started")
+        if self.include not in INCLUDES:
+            raise VendorError(f"integration {integration.name}: option include must be one of "
+                              f"{INCLUDES}, got {self.include!r}")
+        region = connection.extra.get("region")
+        token_url = connection.extra.get("token_url")
+        if region not in REGIONS and not (token_url and connection.host):
+            raise VendorError(f"connection {connection.conn_id}: set extra 'region' to one of "
+                              f"{REGIONS} (got {region!r}), or both a host and extra 'token_url'")
+        self.auth = OAuthClientCredentials(
+            token_url or f"https://{region}.cc.vonage.com/Auth/connect/token",
+            connection.login, connection.password, scope="stats", client_auth="body")
+        self.http = HttpClient(connection.base_url() if connection.host
+                               else f"https://{region}.api.newvoicemedia.com", self.auth,
+                               headers={"Accept": ACCEPT})
+
+    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        items: list[dict[str, Any]] = []
+        for window in split_windows(start - self.look_behind, end, self.window):
+            items += self._agent_states(*window)
+        states = agent_states(items)
+        states = states[(states.end_utc.isna() | (states.end_utc > _utc(start)))
+                        & (states.start_utc < _utc(end))]
+        yield conform_raw_events(states) if len(states) else empty_raw_events()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _agent_states(self, start: dt.datetime, end: dt.datetime) -> Iterator[dict[str, Any]]:
+        cursor = _utc(start)
+        while cursor < _utc(end):
+            what = f"GET {AGENT_STATES} {_iso(cursor)}..{_iso(end)}"
+            pages, read, total, up_to = PageNumberPaginator(), 0, None, None
+            while pages.has_more:
+                params = {"start": _iso(cursor), "end": _iso(end), "include": self.include,
+                          "page": pages.current, "limit": self.page_size}
+                answer = self._call(what, lambda: self.http.get_json(AGENT_STATES, params=params))
+                page = answer.get("items") or []
+                meta = answer.get("meta") or {}
+                pages.advance(page, meta.get("pageCount"))
+                read, total, up_to = read + len(page), meta.get("totalCount"), answer.get("upTo")
+                yield from page
+            if total is not None and read < total:
+                raise VendorError(f"Vonage {what}: paging ended after {read} of {total} items "
+                                  "(meta.totalCount): the read is truncated")
+            reached = _utc(pd.Timestamp(up_to)) if up_to else _utc(end)
+            if reached <= cursor:  # nothing processed past it yet (8.3)
+                log.info("Vonage %s: data processed only up to %s", what, up_to)
+                break
+            cursor = reached  # next start = previous upTo (8.3)
+
+    def _call(self, what: str, send):
+        try:
+            return send()
+        except VendorError as error:
+            raise VendorError(f"Vonage {what}: {error}") from error
+
+
+def agent_states(items: list[dict[str, Any]]) -> pd.DataFrame:
+    """Canonical events from items in the order fetched; per (agentId, start), the last copy."""
+    frame = pd.DataFrame(items, columns=ITEM_FIELDS)
+    missing = frame.agentId.isna() | frame.start.isna() | frame.state.isna()
+    if missing.any():
+        raise VendorError(f"Vonage {AGENT_STATES}: {int(missing.sum())} item(s) without agentId, "
+                          f"start or state, e.g. {frame[missing].iloc[0].to_dict()}")
+    start = pd.to_datetime(frame.start.astype(object), utc=True, format="ISO8601").astype(
+        "datetime64[us, UTC]")
+    duration = pd.to_timedelta(pd.to_numeric(frame.duration), unit="ms")  # null: open (8.4)
+    description = frame.description.astype(object).where(frame.description.fillna("").ne(""))
+    events = pd.DataFrame({
+        "external_user_id": frame.agentId.astype(str),
+        "vendor_activity_id": (frame.state + "/" + description).fillna(frame.state),
+        "vendor_activity_name": (frame.state + " - " + description).fillna(frame.state),
+        "reason": None, "start_utc": start, "end_utc": start + duration})
+    return replace_copies(events)
+
+
+def replace_copies(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per (agent, start), the latest copy (8.6), sorted by start then agent (8.4)."""
+    return (events.drop_duplicates(["external_user_id", "start_utc"], keep="last")
+            .sort_values(["start_utc", "external_user_id"]).reset_index(drop=True))
+
+
+def _utc(moment) -> pd.Timestamp:
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _iso(moment) -> str:
+    """``2026-10-24T22:00:00.000Z``."""
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -1,0 +1,291 @@
+"""Five9 sandbox: the Configuration Web Service's report methods, over SOAP (vendors.md 1).
+
+It renders the simulator's truth the way an Agent State Details-style custom report does:
+- one CSV row per state: AGENT (user name), AGENT GROUP, DATE and TIME of the state's start in
+  US Pacific wall time whatever the simulator's zone (1.4), STATE, REASON CODE, AGENT STATE TIME
+  (HH:MM:SS); logged-out time is not reported; reason codes hold a Latin-1 character ("Pause
+  café") and the result is sent Latin-1 encoded without saying so (1.4, 1.6) [I];
+- overlapping states (1.6): on every ``overlap_every``-th Ready -> On Call transition the On Call
+  row starts with the Ready (Ready 13:00:00 for 5 s and On Call 13:00:00 for the Ready's and the
+  call's time); injixo's rule (the longer starts where the shorter ends) gives the truth back;
+- ``runReport`` selects rows by state START in ``[criteria.start, criteria.end)``; with ``now``
+  only states that have ended are reported [I]; a result holds at most ``row_cap`` rows, the
+  first ones, silently (1.3);
+- the domain quotas of 1.3 are enforced per fixed minute, hour and day of ``clock``; quota and
+  "not ready" answers are SOAP faults (HTTP 500), never 429 (1.3); ``quota_fault_every`` and
+  ``not_ready_every`` inject them deterministically, as another integration of the domain would.
+Fault strings for quotas are ours [I]; the not-ready ones are those PSFive9Admin handles (1.3).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+import pandas as pd
+
+from agent_status.connectors.base import ConnectionInfo
+from agent_status.sandboxes.base import Faults, HttpSandbox
+from agent_status.simulator import Simulator
+
+WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
+USER, PASSWORD = "wfm.import@contoso-cc.example", "sandbox-password"
+FOLDER, REPORT = "Agent Reports", "Agent State Details"
+PACIFIC = "America/Los_Angeles"
+ROW_CAP = 50_000  # getReportResultCsv (1.3)
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SERVICE_NS = "http://service.admin.ws.five9.com/"
+# (seconds, calls) per method, counted per fixed interval (1.3)
+LIMITS = {
+    "runReport": ((60, 16), (3600, 120), (86400, 800)),
+    "getReportResultCsv": ((60, 20), (3600, 200), (86400, 1000)),
+    "isReportRunning": ((60, 450), (3600, 15000), (86400, 172800)),
+}
+NOT_READY = ("Result is not ready", "Report is not yet finishing running")
+COLUMNS = ["AGENT", "AGENT GROUP", "DATE", "TIME", "STATE", "REASON CODE", "AGENT STATE TIME"]
+_WEEK = pd.Timedelta(days=7)
+_EPOCH = pd.Timestamp("2000-01-03", tz="UTC")  # a Monday
+_PAD = pd.Timedelta(hours=6)  # longer than any reported state
+_WEEKS: dict[tuple, pd.DataFrame] = {}  # the truth is a pure function: rendered once, shared
+_RENDER_LOCK = threading.Lock()
+
+
+class Five9Sandbox(HttpSandbox):
+    vendor = "five9"
+    identifier = "user_name"
+    # STATE plus REASON CODE when there is one; logged_out is not reported
+    state_map = {
+        "ready": ("Ready", "Ready", None),
+        "on_call": ("On Call", "On Call", None),
+        "wrap_up": ("After Call Work", "After Call Work", None),
+        "break": ("Not Ready/Break", "Not Ready", "Break"),
+        "lunch": ("Not Ready/Lunch", "Not Ready", "Lunch"),
+        "meeting": ("Not Ready/Pause café", "Not Ready", "Pause café"),
+    }
+
+    def __init__(self, simulator: Simulator | None = None, now: dt.datetime | None = None,
+                 faults: Faults | None = None, port: int = 0, *, row_cap: int = ROW_CAP,
+                 overlap_every: int = 5, quota_fault_every: int = 0, not_ready_every: int = 0,
+                 running_polls: int = 1, csv_encoding: str = "latin-1",
+                 clock: Callable[[], float] = time.monotonic):
+        """``running_polls``: isReportRunning answers true that many times per report.
+        ``quota_fault_every``: every n-th runReport answers a quota fault (0: never).
+        ``not_ready_every``: the first result request of every n-th report is refused as not
+        ready. ``clock``: the time the domain quotas are counted in."""
+        super().__init__(simulator, now, faults, port)
+        self.row_cap, self.overlap_every = row_cap, overlap_every
+        self.quota_fault_every, self.not_ready_every = quota_fault_every, not_ready_every
+        self.running_polls, self.csv_encoding, self.clock = running_polls, csv_encoding, clock
+        self.calls: Counter[str] = Counter()  # every SOAP method called
+        self.injected: Counter[str] = Counter()  # quota, quota_enforced, not_ready, overlap, ...
+        self.call_times: dict[str, list[float]] = {}  # clock() of each accepted call, per method
+        self.criteria: list[tuple[dt.datetime, dt.datetime]] = []  # every report window run
+        self.result_sizes: list[int] = []
+        self._reports: dict[str, dict[str, Any]] = {}
+        self._windows: Counter[tuple[str, str, int]] = Counter()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def connection(self) -> ConnectionInfo:
+        return ConnectionInfo(conn_id="five9_sandbox", conn_type="http", host=self.base_url,
+                              login=USER, password=PASSWORD)
+
+    # -- SOAP --------------------------------------------------------------------------------
+
+    def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
+        if (method, path) != ("POST", WSADMIN_PATH):
+            return 404, {"Content-Type": "text/plain"}, f"No service at {method} {path}"
+        expected = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        if _header(headers, "Authorization") != f"Basic {expected}":
+            return 401, {"Content-Type": "text/html", "WWW-Authenticate": 'Basic realm="Five9"'}, \
+                "<html><body>401 Unauthorized</body></html>"
+        try:
+            call = ET.fromstring(body).find(f"{{{SOAP_ENV}}}Body")[0]
+        except (ET.ParseError, TypeError, IndexError):
+            return _fault("env:Client", "Malformed SOAP envelope")
+        name = call.tag.split("}")[-1]
+        params = {child.tag.split("}")[-1]: child for child in call}
+        with self._lock:
+            self.calls[name] += 1
+        routes = {"runReport": self._run_report, "isReportRunning": self._is_report_running,
+                  "getReportResultCsv": self._report_result_csv}
+        if name not in routes:
+            return _fault("env:Client", f"Method {name} is not supported by this sandbox")
+        quota = self._quota(name)
+        if quota:
+            return _fault("env:Server", quota)
+        return routes[name](params)
+
+    def _quota(self, name: str) -> str | None:
+        """A quota fault when a domain limit is reached (1.3), or an injected one."""
+        with self._lock:
+            if name == "runReport" and self.quota_fault_every and \
+                    self.calls[name] % self.quota_fault_every == 0:
+                self.injected["quota"] += 1
+                return (f"Limit of requests per minute for method {name} is exceeded for "
+                        "domain (used by another application)")
+            now = self.clock()
+            for seconds, calls in LIMITS.get(name, ()):
+                if self._windows[(name, str(seconds), int(now // seconds))] >= calls:
+                    self.injected["quota_enforced"] += 1
+                    per = {60: "minute", 3600: "hour", 86400: "day"}[seconds]
+                    return f"Limit of {calls} requests per {per} for method {name} is exceeded"
+            for seconds, _ in LIMITS.get(name, ()):
+                self._windows[(name, str(seconds), int(now // seconds))] += 1
+            self.call_times.setdefault(name, []).append(now)
+        return None
+
+    def _run_report(self, params) -> tuple[int, dict, Any]:
+        folder, report = _text(params, "folderName"), _text(params, "reportName")
+        if (folder, report) != (FOLDER, REPORT):
+            return _fault("env:Server", f"Report \"{report}\" in folder \"{folder}\" not found")
+        try:
+            criteria = params["criteria"].find("time")
+            start = dt.datetime.fromisoformat(criteria.findtext("start").strip())
+            end = dt.datetime.fromisoformat(criteria.findtext("end").strip())
+        except (KeyError, AttributeError, ValueError) as error:
+            return _fault("env:Client", f"criteria.time start and end must be xsd:dateTime "
+                                        f"({error})")
+        if start.tzinfo is None or end.tzinfo is None:
+            # [I] a wall time without offset would be ambiguous in the repeated hour
+            return _fault("env:Client", "criteria.time needs an offset (e.g. -08:00)")
+        rows = self._report_rows(pd.Timestamp(start), pd.Timestamp(end))
+        with self._lock:
+            number = next(self._ids)
+            identifier = f"sandbox-report-{number:06d}"
+            self.criteria.append((start, end))
+            self.result_sizes.append(len(rows))
+            if len(rows) >= self.row_cap:
+                self.injected["capped"] += 1
+            self._reports[identifier] = {"rows": rows, "polls": 0, "number": number,
+                                         "refused": False}
+        return _answer("runReport", identifier)
+
+    def _is_report_running(self, params) -> tuple[int, dict, Any]:
+        report = self._reports.get(_text(params, "identifier"))
+        if report is None:
+            return _fault("env:Server", f"Report with identifier "
+                                        f"{_text(params, 'identifier')!r} not found")
+        with self._lock:
+            report["polls"] += 1
+            running = report["polls"] <= self.running_polls
+        return _answer("isReportRunning", "true" if running else "false")
+
+    def _report_result_csv(self, params) -> tuple[int, dict, Any]:
+        report = self._reports.get(_text(params, "identifier"))
+        if report is None:
+            return _fault("env:Server", f"Report with identifier "
+                                        f"{_text(params, 'identifier')!r} not found")
+        with self._lock:
+            inject = (self.not_ready_every and report["number"] % self.not_ready_every == 0
+                      and not report["refused"])
+            if report["polls"] <= self.running_polls or inject:
+                report["refused"] = True
+                self.injected["not_ready"] += 1
+                return _fault("env:Server", NOT_READY[report["number"] % 2])
+        rows = report["rows"]
+        csv = rows[COLUMNS].to_csv(index=False, lineterminator="\n")
+        with self._lock:
+            self.injected["overlap"] += int(rows.overlapped.sum())
+            self.injected["ambiguous_hour"] += int(rows.ambiguous.sum())
+            self.injected["latin1"] += int(rows["REASON CODE"].map(_not_ascii).sum())
+        envelope = _envelope("getReportResultCsv", csv)
+        # [I] sent in the report's encoding without a charset: the client must notice (1.4)
+        return 200, {"Content-Type": "text/xml"}, envelope.encode(self.csv_encoding)
+
+    # -- the report --------------------------------------------------------------------------
+
+    def _report_rows(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+        first, last = _week(start), _week(end - pd.Timedelta(microseconds=1))
+        rows = pd.concat([self._week_rows(week) for week in range(first, last + 1)],
+                         ignore_index=True)
+        rows = rows[(rows.start_utc >= start) & (rows.start_utc < end)]
+        if self.now is not None:  # [I] a state is reported once it has ended
+            rows = rows[rows.end_utc <= pd.Timestamp(self.now)]
+        rows = rows.sort_values(["start_utc", "AGENT", "end_utc"])
+        return rows.head(self.row_cap).reset_index(drop=True)  # the cap, silently (1.3)
+
+    def _week_rows(self, week: int) -> pd.DataFrame:
+        """Report rows whose (reported) start falls in one UTC week, rendered once."""
+        with _RENDER_LOCK:
+            key = (self.simulator, self.overlap_every, week)
+            if key not in _WEEKS:
+                _WEEKS[key] = self._render_week(week)
+            return _WEEKS[key]
+
+    def _render_week(self, week: int) -> pd.DataFrame:
+        lo, hi = _EPOCH + week * _WEEK, _EPOCH + (week + 1) * _WEEK
+        truth = self.simulator.segments((lo - _PAD).to_pydatetime(), (hi + _PAD).to_pydatetime())
+        truth = truth[truth.state.isin(list(self.state_map))]
+        truth = truth.sort_values(["agent", "start_utc"]).reset_index(drop=True)
+        previous = truth.shift()
+        # 1.6: the call reported from the start of the Ready before it
+        key = truth.agent * 1_000_003 + truth.start_utc.astype("int64") // 1_000_000
+        overlapped = (truth.state.eq("on_call") & previous.state.eq("ready")
+                      & previous.agent.eq(truth.agent) & previous.end_utc.eq(truth.start_utc)
+                      & (key % max(self.overlap_every, 1) == 0) & (self.overlap_every > 0))
+        start = truth.start_utc.where(~overlapped, previous.start_utc)
+        wall = start.dt.tz_convert(PACIFIC).dt.tz_localize(None)
+        first = wall.dt.tz_localize(PACIFIC, ambiguous=np.ones(len(wall), bool))
+        second = wall.dt.tz_localize(PACIFIC, ambiguous=np.zeros(len(wall), bool))
+        labels = truth.state.map(self.state_map)
+        users = {a.index: a.user_name for a in self.simulator.agents}
+        seconds = (truth.end_utc - start).dt.total_seconds().astype("int64")
+        rows = pd.DataFrame({
+            "AGENT": truth.agent.map(users),
+            "AGENT GROUP": np.where(truth.agent % 2 == 0, "Support", "Sales"),
+            "DATE": wall.dt.strftime("%Y/%m/%d"), "TIME": wall.dt.strftime("%H:%M:%S"),
+            "STATE": labels.str[1], "REASON CODE": labels.str[2].fillna(""),
+            "AGENT STATE TIME": _hms(seconds),
+            "start_utc": start, "end_utc": truth.end_utc, "overlapped": overlapped,
+            "ambiguous": first != second,
+        })
+        return rows[(rows.start_utc >= lo) & (rows.start_utc < hi)].reset_index(drop=True)
+
+
+def _week(moment: pd.Timestamp) -> int:
+    return int((moment.tz_convert("UTC") - _EPOCH) // _WEEK)
+
+
+def _hms(seconds: pd.Series) -> pd.Series:
+    return (seconds // 3600).map("{:02d}".format) + ":" + (seconds // 60 % 60).map(
+        "{:02d}".format) + ":" + (seconds % 60).map("{:02d}".format)
+
+
+def _not_ascii(text: str) -> bool:
+    return not text.isascii()
+
+
+def _text(params: dict, name: str) -> str:
+    element = params.get(name)
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _envelope(method: str, value: str) -> str:
+    return (f'<env:Envelope xmlns:env="{SOAP_ENV}"><env:Body>'
+            f'<ns2:{method}Response xmlns:ns2="{SERVICE_NS}"><return>{escape(value)}</return>'
+            f"</ns2:{method}Response></env:Body></env:Envelope>")
+
+
+def _answer(method: str, value: str) -> tuple[int, dict, Any]:
+    return 200, {"Content-Type": "text/xml; charset=utf-8"}, _envelope(method, value)
+
+
+def _fault(code: str, message: str) -> tuple[int, dict, Any]:
+    return 500, {"Content-Type": "text/xml; charset=utf-8"}, (
+        f'<env:Envelope xmlns:env="{SOAP_ENV}"><env:Body><env:Fault>'
+        f"<faultcode>{code}</faultcode><faultstring>{escape(message)}</faultstring>"
+        "</env:Fault></env:Body></env:Envelope>")
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")

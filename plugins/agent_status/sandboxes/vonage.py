@@ -1,0 +1,223 @@
+"""Vonage Contact Center sandbox: the OAuth token and the Insights Stats WFM agent states
+(vendors.md 8).
+
+It renders the simulator's truth the way VCC serves it:
+- client credentials in the token request body; a token only for scope ``stats`` (8.2), good
+  for ``token_ttl_requests`` calls; ``Accept: application/vnd.newvoicemedia.v3+json`` required;
+- ``start``/``end`` at most 31 days apart, else 400 "Request window size limit exceeded 31 days"
+  (8.3); ``include`` Started, StartedOrEnded or Processed (here a state is processed when it
+  starts and when it ends, so Processed selects like StartedOrEnded);
+- items sorted by start then agentId (8.4), paged with ``meta{page, count, pageCount,
+  totalCount}``: the last page is short and a window without data is one empty page;
+  ``extra_empty_page`` over-reports ``pageCount`` by one, that page empty;
+- ``upTo`` is the end, or earlier: never past ``now - processing_lag``, nor more than
+  ``up_to_span`` after the start;
+- ``duration`` in milliseconds, null while the state is open;
+- with ``now`` set, a call or wrap-up that started less than ``provisional`` before it is served
+  provisionally as Ready (the interaction is not attributed yet); a later ``now`` serves the
+  final version of the same (agentId, start) (8.6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qs
+
+import pandas as pd
+
+from agent_status.connectors.base import ConnectionInfo
+from agent_status.sandboxes.base import Faults, HttpSandbox
+from agent_status.simulator import Simulator
+
+CLIENT_ID, CLIENT_SECRET = "sandbox-vcc-client", "sandbox-vcc-secret"
+TOKEN_PATH = "/Auth/connect/token"
+AGENT_STATES = "/stats/wfm/agent-states"
+ACCEPT = "application/vnd.newvoicemedia.v3+json"
+MAX_WINDOW = dt.timedelta(days=31)  # 8.3
+INCLUDES = ("Started", "StartedOrEnded", "Processed")
+STATES = {  # canonical state -> (VCC state, description) (8.5)
+    "ready": ("Ready", "Ready"),
+    "on_call": ("Busy", "Live"),
+    "wrap_up": ("Wrap", "Live"),
+    "break": ("Away", "Break"),
+    "lunch": ("Away", "Lunch"),
+    "meeting": ("ExtendedAway", "Meeting"),
+    "logged_out": ("LoggedOut", None),
+}
+PROVISIONAL_STATES = ("on_call", "wrap_up")
+
+
+def _labels(state: str, description: str | None) -> tuple[str, str, None]:
+    if description is None:
+        return state, state, None
+    return f"{state}/{description}", f"{state} - {description}", None
+
+
+class VonageSandbox(HttpSandbox):
+    vendor = "vonage"
+    identifier = "agent_id"
+    state_map = {state: _labels(*labels) for state, labels in STATES.items()}
+
+    def __init__(self, simulator: Simulator | None = None, now: dt.datetime | None = None,
+                 faults: Faults | None = None, port: int = 0, *, token_ttl_requests: int = 50,
+                 granted_scopes: tuple[str, ...] = ("stats",),
+                 provisional: dt.timedelta = dt.timedelta(minutes=10),
+                 processing_lag: dt.timedelta = dt.timedelta(0),
+                 up_to_span: dt.timedelta | None = None, extra_empty_page: bool = False):
+        super().__init__(simulator, now, faults, port)
+        self.token_ttl_requests = token_ttl_requests
+        self.granted_scopes = set(granted_scopes)
+        self.provisional = provisional
+        self.processing_lag = processing_lag
+        self.up_to_span = up_to_span
+        self.extra_empty_page = extra_empty_page
+        self.tokens_issued = 0
+        self.windows: list[tuple[pd.Timestamp, pd.Timestamp]] = []  # every start/end asked
+        self.pages: list[dict[str, Any]] = []  # every meta served, with the request's window
+        self.early_up_to = 0  # answers whose upTo is before their end
+        self.provisional_served = 0
+        self.copies_served: Counter = Counter()  # (agentId, start) -> times served
+        self._tokens: dict[str, int] = {}
+        self._answers: dict[tuple, tuple[pd.DataFrame, pd.Timestamp]] = {}
+        self._lock = threading.Lock()
+
+    def connection(self) -> ConnectionInfo:
+        return ConnectionInfo(conn_id="vonage_sandbox", conn_type="http", host=self.base_url,
+                              login=CLIENT_ID, password=CLIENT_SECRET,
+                              extra={"region": "emea", "token_url": self.base_url + TOKEN_PATH})
+
+    @property
+    def empty_pages(self) -> list[dict[str, Any]]:
+        return [meta for meta in self.pages if meta["count"] == 0]
+
+    @property
+    def short_pages(self) -> list[dict[str, Any]]:
+        return [meta for meta in self.pages if 0 < meta["count"] < meta["limit"]]
+
+    # -- routes ------------------------------------------------------------------------------
+
+    def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
+        if (method, path) == ("POST", TOKEN_PATH):
+            return self._issue_token(body)
+        if not self._authorised(headers):
+            return 401, {}, {"message": "Authorization has been denied for this request."}
+        if (method, path) != ("GET", AGENT_STATES):
+            return 404, {}, {"message": f"No route for {method} {path}"}
+        if _header(headers, "Accept") != ACCEPT:
+            return 406, {}, {"message": f"Accept must be {ACCEPT}"}
+        try:
+            start, end = _time(query, "start"), _time(query, "end")
+            include = query.get("include", ["Started"])[0]
+            page, limit = int(query.get("page", ["1"])[0]), int(query.get("limit", ["100"])[0])
+        except ValueError as error:
+            return 400, {}, {"message": str(error)}
+        with self._lock:
+            self.windows.append((start, end))
+        if end <= start:
+            return 400, {}, {"message": "end must be after start"}
+        if end - start > MAX_WINDOW:
+            return 400, {}, {"message": "Request window size limit exceeded 31 days"}
+        if include not in INCLUDES or page < 1 or limit < 1:
+            return 400, {}, {"message": f"include must be one of {INCLUDES}; page and limit "
+                                        "at least 1"}
+        items, up_to = self._answer(start, end, include)
+        part = items.iloc[(page - 1) * limit: page * limit]
+        total = len(items)
+        meta = {"page": page, "count": len(part), "totalCount": total,
+                "pageCount": -(-total // limit) + (1 if self.extra_empty_page else 0)}
+        with self._lock:
+            self.pages.append({**meta, "limit": limit, "start": start, "end": end})
+            self.early_up_to += int(page == 1 and up_to < end)
+            self.provisional_served += int(part.provisional.sum())
+            self.copies_served.update(zip(part.agentId, part.start))
+        return 200, {}, {"meta": meta, "items": part[["agentId", "start", "duration", "state",
+                                                       "description"]].to_dict("records"),
+                         "upTo": _iso(pd.Series([up_to])).iloc[0]}
+
+    def _issue_token(self, body: bytes) -> tuple[int, dict, Any]:
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
+        if form.get("grant_type") != "client_credentials":
+            return 400, {}, {"error": "unsupported_grant_type"}
+        if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
+            return 401, {}, {"error": "invalid_client"}
+        scopes = set(form.get("scope", "").split())
+        if "stats" not in scopes or not scopes <= self.granted_scopes:
+            return 400, {}, {"error": "invalid_scope"}
+        with self._lock:
+            self.tokens_issued += 1
+            token = str(uuid.uuid4())
+            self._tokens[token] = self.token_ttl_requests
+        return 200, {}, {"access_token": token, "token_type": "Bearer", "expires_in": 7200,
+                         "scope": " ".join(sorted(scopes))}
+
+    def _authorised(self, headers) -> bool:
+        token = _header(headers, "Authorization").removeprefix("Bearer ")
+        with self._lock:
+            if self._tokens.get(token, 0) <= 0:
+                return False
+            self._tokens[token] -= 1
+            return True
+
+    # -- data --------------------------------------------------------------------------------
+
+    def _answer(self, start: pd.Timestamp, end: pd.Timestamp,
+                include: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+        """The items a request selects, sorted, and how far they reach (``upTo``)."""
+        up_to = end
+        if self.now is not None:
+            up_to = min(up_to, pd.Timestamp(self.now) - self.processing_lag)
+        if self.up_to_span is not None:
+            up_to = min(up_to, start + self.up_to_span)
+        up_to = max(up_to, start)
+        key = (start, up_to, include, self.now)
+        with self._lock:
+            if key in self._answers:
+                return self._answers[key]
+        truth = self.simulator.segments(start, up_to, now=self.now)
+        selected = (truth.start_utc >= start) & (truth.start_utc < up_to)
+        if include != "Started":
+            selected |= truth.end_utc.notna() & (truth.end_utc >= start) & (truth.end_utc < up_to)
+        truth = truth[selected]
+        provisional = pd.Series(False, index=truth.index)
+        if self.now is not None:
+            provisional = (truth.state.isin(PROVISIONAL_STATES)
+                           & (truth.start_utc > pd.Timestamp(self.now) - self.provisional))
+        shown = truth.state.where(~provisional, "ready")
+        ids = {agent.index: agent.agent_id for agent in self.simulator.agents}
+        items = pd.DataFrame({
+            "agentId": truth.agent.map(ids), "start_utc": truth.start_utc,
+            "start": _iso(truth.start_utc),
+            "duration": ((truth.end_utc - truth.start_utc).dt.total_seconds() * 1000)
+            .astype("Int64").astype(object).where(truth.end_utc.notna(), None),
+            "state": shown.map(lambda s: STATES[s][0]),
+            "description": shown.map(lambda s: STATES[s][1]),
+            "provisional": provisional})
+        items = items.sort_values(["start_utc", "agentId"]).reset_index(drop=True)
+        with self._lock:
+            self._answers[key] = (items, up_to)
+        return items, up_to
+
+
+def _time(query, name: str) -> pd.Timestamp:
+    if name not in query:
+        raise ValueError(f"{name} is required by the sandbox")
+    try:
+        stamp = pd.Timestamp(query[name][0])
+    except ValueError as error:
+        raise ValueError(f"{name} is not ISO-8601: {query[name][0]!r}") from error
+    if stamp.tzinfo is None:
+        raise ValueError(f"{name} needs a zone (UTC 'Z'): {query[name][0]!r}")
+    return stamp.tz_convert("UTC")
+
+
+def _iso(values: pd.Series) -> pd.Series:
+    """``2026-10-24T22:00:00.000Z``."""
+    return values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")

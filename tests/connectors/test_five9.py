@@ -1,0 +1,226 @@
+"""Contract tests: the Five9 connector against its SOAP sandbox over real HTTP (vendors.md 1).
+
+Time is a fake clock shared by the connector (its waits and rate budgets) and the sandbox (its
+domain quotas), so minute quotas and 60-second waits cost nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from contextlib import contextmanager
+
+import pandas as pd
+import pytest
+
+from agent_status.config import Integration
+from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.five9 import (Five9Connector, fall_back_instants, report_windows,
+                                           service_url)
+from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
+from agent_status.nights import night_for_date
+from agent_status.pipeline.normalise import normalise
+from agent_status.sandboxes.base import Faults
+from agent_status.sandboxes.five9 import Five9Sandbox
+from agent_status.simulator import clip
+
+UTC = dt.timezone.utc
+# two Paris nights, 31 October and 1 November 2026; Pacific time falls back on 1 November
+# (01:00-02:00 PDT then PST = 08:00-10:00Z), while Paris agents work
+NIGHTS = (dt.date(2026, 10, 31), dt.date(2026, 11, 1))
+START = dt.datetime(2026, 10, 30, 23, tzinfo=UTC)
+END = dt.datetime(2026, 11, 1, 23, tzinfo=UTC)
+COMPARED = ["external_user_id", "vendor_activity_id", "reason", "start_utc", "end_utc"]
+
+
+class FakeClock:
+    """Monotonic time that only moves when someone sleeps."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.waits: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.waits.append(seconds)
+            self.now += seconds
+
+
+def integration(**options) -> Integration:
+    options.setdefault("poll_seconds", 1.0)
+    return Integration(name="f9", vendor="five9", conn_id="x", timezone="Europe/Paris",
+                       start_date=dt.date(2026, 10, 1), options=options)
+
+
+@contextmanager
+def served(**sandbox_args):
+    clock = sandbox_args.setdefault("clock", FakeClock())
+    with Five9Sandbox(**sandbox_args) as sandbox:
+        yield sandbox, clock
+
+
+def extract(sandbox: Five9Sandbox, clock: FakeClock, start=START, end=END, connection=None,
+            row_cap=None, **options) -> pd.DataFrame:
+    connector = Five9Connector(connection or sandbox.connection(), integration(**options),
+                               row_cap=row_cap, sleep=clock.sleep, clock=clock)
+    try:
+        return pd.concat(list(connector.extract(start, end)), ignore_index=True)
+    finally:
+        connector.close()
+
+
+def imported(raw: pd.DataFrame, rule: str = Five9Connector.overlap_rule) -> pd.DataFrame:
+    """What the pipeline keeps of the connector's output: normalised night by night."""
+    nights = [night_for_date(integration(), night_date) for night_date in NIGHTS]
+    return pd.concat([conform_raw_events(normalise(raw, night, rule))[COMPARED]
+                      for night in nights], ignore_index=True)
+
+
+def truth(expected: pd.DataFrame) -> pd.DataFrame:
+    """The sandbox's truth, clipped night by night the same way."""
+    nights = [night_for_date(integration(), night_date) for night_date in NIGHTS]
+    return pd.concat([conform_raw_events(clip(expected, night.start_utc, night.end_utc))[COMPARED]
+                      for night in nights], ignore_index=True)
+
+
+def assert_matches_truth(raw: pd.DataFrame, sandbox: Five9Sandbox) -> None:
+    want = truth(sandbox.expected(START, END))
+    assert len(want) > 2000
+    pd.testing.assert_frame_equal(imported(raw), want, check_dtype=False)
+
+
+def test_output_equals_the_truth_over_two_nights_across_the_repeated_pacific_hour():
+    with served() as (sandbox, clock):
+        raw = extract(sandbox, clock)
+
+        assert list(raw.columns) == RAW_EVENT_COLUMNS
+        assert set(raw.external_user_id) == set(sandbox.expected(START, END).external_user_id)
+        assert set(raw.vendor_activity_id) == {v[0] for v in sandbox.state_map.values()}
+        assert_matches_truth(raw, sandbox)
+        # rows from both occurrences of 01:xx Pacific were served and placed apart (1.6)
+        assert sandbox.injected["ambiguous_hour"] > 0
+        fall_back = dt.datetime(2026, 11, 1, 9, tzinfo=UTC)
+        assert not [window for window in sandbox.criteria if window[0] < fall_back < window[1]]
+        hour = raw.start_utc.dt.floor("h")
+        assert (hour == pd.Timestamp("2026-11-01 08:00Z")).sum() > 50  # 01:xx PDT
+        assert (hour == pd.Timestamp("2026-11-01 09:00Z")).sum() > 50  # 01:xx PST
+        # the Latin-1 reason code came through intact (1.4)
+        assert sandbox.injected["latin1"] > 0
+        assert "Not Ready/Pause café" in set(raw.vendor_activity_id)
+        # the margin before the interval was read for states running into it (1.6)
+        assert min(start for start, _ in sandbox.criteria) < START
+        assert sandbox.calls["runReport"] == sandbox.calls["getReportResultCsv"] == 4
+
+
+def test_overlapping_states_are_resolved_by_injixo_rule():
+    with served(overlap_every=3) as (sandbox, clock):
+        raw = extract(sandbox, clock)
+
+        assert sandbox.injected["overlap"] > 100
+        ordered = raw.sort_values(["external_user_id", "start_utc", "end_utc"])
+        same_agent = ordered.external_user_id.eq(ordered.external_user_id.shift())
+        assert (same_agent & (ordered.start_utc < ordered.end_utc.shift())).sum() > 100
+        assert_matches_truth(raw, sandbox)
+        # the rule matters: the default one loses the short Ready states
+        assert len(imported(raw, "later_start_wins")) < len(truth(sandbox.expected(START, END)))
+
+
+def test_a_result_at_the_row_cap_is_read_again_in_halves():
+    cap = 400
+    with served(row_cap=cap) as (sandbox, clock):
+        raw = extract(sandbox, clock, row_cap=cap, min_window_minutes=5)
+
+        assert sandbox.injected["capped"] > 0  # the sandbox did truncate results
+        assert max(sandbox.result_sizes) == cap
+        assert sandbox.calls["runReport"] > 10
+        assert_matches_truth(raw, sandbox)
+        # runReport stayed within 16 a minute, 120 an hour (1.3): waited, never refused
+        assert sandbox.injected["quota_enforced"] == 0
+        times = pd.Series(sandbox.call_times["runReport"])
+        assert all(((times >= t) & (times < t + 60)).sum() <= 16 for t in times)
+        assert clock.now >= 60 * (sandbox.calls["runReport"] // 16 - 1)
+
+
+def test_a_result_at_the_row_cap_that_cannot_be_cut_further_fails():
+    with served(row_cap=50) as (sandbox, clock):
+        with pytest.raises(VendorError, match=r"50-row cap.*min_window_minutes=240"):
+            extract(sandbox, clock, row_cap=50, min_window_minutes=240)
+
+
+def test_quota_and_not_ready_faults_are_waited_out():
+    faults = Faults(server_error_every=11, retry_after_seconds=0)
+    with served(quota_fault_every=2, not_ready_every=2, running_polls=3,
+                faults=faults) as (sandbox, clock):
+        raw = extract(sandbox, clock, window_hours=6)
+
+        assert_matches_truth(raw, sandbox)
+        assert sandbox.injected["quota"] > 3 and sandbox.injected["not_ready"] > 3
+        assert faults.injected["5xx"] > 0
+        assert sandbox.injected["quota_enforced"] == 0
+        assert clock.waits.count(Five9Connector.quota_wait_seconds) >= sandbox.injected["quota"]
+        assert sandbox.calls["isReportRunning"] >= 3 * len(sandbox.criteria)
+
+
+def test_states_running_at_job_time_come_with_a_later_run():
+    now = dt.datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # inside the second night
+    key = ["external_user_id", "start_utc"]
+    with served(now=now) as (sandbox, clock):
+        early = extract(sandbox, clock)
+        expected = sandbox.expected(START, END)
+        running = expected[expected.end_utc.isna()]
+        assert len(running) > 5
+        # [I] a state is reported once it has ended: the running ones are missing, the rest exact
+        assert running[key].merge(imported(early)[key]).empty
+        pd.testing.assert_frame_equal(imported(early), truth(expected[expected.end_utc.notna()]),
+                                      check_dtype=False)
+
+        sandbox.now = END + dt.timedelta(days=1)  # the next night's run re-reads (lookback)
+        later = extract(sandbox, clock)
+        assert len(running[key].merge(imported(later)[key])) == len(running)
+        assert_matches_truth(later, sandbox)
+
+
+def test_faults_and_refusals_are_fatal_with_a_clear_message():
+    with served() as (sandbox, clock):
+        with pytest.raises(VendorError, match=r'SOAP fault: Report "Nope" in folder'):
+            extract(sandbox, clock, report_name="Nope")
+        wrong = ConnectionInfo(conn_id="five9", host=sandbox.base_url, login="wfm.import",
+                               password="wrong")
+        with pytest.raises(VendorError, match=r"HTTP 401.*'wfm.import'"):
+            extract(sandbox, clock, connection=wrong)
+        assert "wrong" not in repr(wrong)
+    with served(running_polls=10**6) as (sandbox, clock):
+        with pytest.raises(VendorError, match=r"to finish not there 1800s after"):
+            extract(sandbox, clock, poll_seconds=60)
+        assert 25 <= sandbox.calls["isReportRunning"] <= 35
+
+
+def test_service_url_from_host_or_region():
+    def url(host="", **extra):
+        return service_url(ConnectionInfo(conn_id="c", host=host, extra=extra))
+
+    assert url() == "https://api.five9.com/wsadmin/v13/AdminWebService"
+    assert url(region="uk") == "https://api.five9.eu/wsadmin/v13/AdminWebService"
+    assert url(region="EU").startswith("https://api.eu.five9.com/")
+    assert url(region="ca").startswith("https://api.five9.ca/")
+    assert url("api.five9.eu", region="us") == "https://api.five9.eu/wsadmin/v13/AdminWebService"
+    assert url("https://x.example/wsadmin/v12/AdminWebService") == \
+        "https://x.example/wsadmin/v12/AdminWebService"
+    with pytest.raises(VendorError, match="region"):
+        url(region="mars")
+
+
+def test_windows_are_cut_where_pacific_time_falls_back():
+    lo, hi = dt.datetime(2026, 10, 31, 12, tzinfo=UTC), dt.datetime(2026, 11, 2, tzinfo=UTC)
+    assert fall_back_instants("America/Los_Angeles", lo, hi) == [
+        dt.datetime(2026, 11, 1, 9, tzinfo=UTC)]
+    assert fall_back_instants("America/Los_Angeles", lo - dt.timedelta(days=200), lo) == []
+    windows = report_windows(lo, hi, dt.timedelta(hours=24))
+    assert windows[0] == (lo, dt.datetime(2026, 11, 1, 9, tzinfo=UTC))
+    assert windows[-1][1] == hi
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    assert all(end - start <= dt.timedelta(hours=24) for start, end in windows)

@@ -1,0 +1,210 @@
+"""Contract tests: the Vonage Contact Center connector against its sandbox over real HTTP
+(vendors.md 8)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from contextlib import contextmanager
+
+import pandas as pd
+import pytest
+
+from agent_status.config import Integration
+from agent_status.connectors.base import VendorError
+from agent_status.connectors.http import RetryPolicy
+from agent_status.connectors.vonage import VonageConnector, replace_copies
+from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
+from agent_status.nights import night_for_date
+from agent_status.pipeline.normalise import normalise
+from agent_status.sandboxes.base import Faults, merge_adjacent
+from agent_status.sandboxes.vonage import VonageSandbox
+from agent_status.simulator import Simulator, clip
+
+SIMULATOR = Simulator(agent_count=6)
+KEY = ["external_user_id", "vendor_activity_id", "start_utc"]
+FAST_RETRY = RetryPolicy(backoff_seconds=0.01)
+
+
+def integration(**options) -> Integration:
+    return Integration(name="vonage_test", vendor="vonage", conn_id="x",
+                       timezone="Europe/Paris", start_date=dt.date(2026, 10, 1), options=options)
+
+
+# two Paris nights, 25 and 26 October 2026; the first is 25 hours long (end of summer time)
+NIGHTS = [night_for_date(integration(), dt.date(2026, 10, d)) for d in (25, 26)]
+START, END = NIGHTS[0].start_utc, NIGHTS[-1].end_utc
+
+
+@contextmanager
+def served(**sandbox_args):
+    sandbox = VonageSandbox(SIMULATOR, **sandbox_args)
+    with sandbox:
+        yield sandbox
+
+
+def connector_for(sandbox: VonageSandbox, connection=None, **options) -> VonageConnector:
+    connector = VonageConnector(connection or sandbox.connection(), integration(**options))
+    connector.http.retry = connector.auth.retry = FAST_RETRY  # 503 has no Retry-After
+    return connector
+
+
+def extract(sandbox: VonageSandbox, start=START, end=END, **options) -> pd.DataFrame:
+    connector = connector_for(sandbox, **options)
+    try:
+        return pd.concat(list(connector.extract(start, end)), ignore_index=True)
+    finally:
+        connector.close()
+
+
+def imported(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the pipeline keeps: each status once, adjacent equal statuses as one."""
+    frame = frame.drop_duplicates(KEY).sort_values(["external_user_id", "start_utc"])
+    return conform_raw_events(merge_adjacent(frame)).reset_index(drop=True)
+
+
+def truth(sandbox: VonageSandbox, start=START, end=END) -> pd.DataFrame:
+    return conform_raw_events(sandbox.expected(start, end)).reset_index(drop=True)
+
+
+def assert_matches_truth(frame: pd.DataFrame, sandbox: VonageSandbox, start=START, end=END):
+    expected = truth(sandbox, start, end)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(imported(frame), expected, check_dtype=False)
+
+
+def test_output_equals_the_simulator_truth_over_two_nights_across_dst():
+    with served() as sandbox:
+        frame = extract(sandbox, page_size=500)
+
+        assert list(frame.columns) == RAW_EVENT_COLUMNS
+        assert set(frame.external_user_id) == {a.agent_id for a in SIMULATOR.agents}
+        assert set(frame.vendor_activity_id) == {v[0] for v in sandbox.state_map.values()}
+        assert not frame.duplicated(["external_user_id", "start_utc"]).any()
+        # sorted by start then agent, as VCC returns them (8.4)
+        assert frame.equals(frame.sort_values(["start_utc", "external_user_id"]))
+        assert_matches_truth(frame, sandbox)
+        for night in NIGHTS:
+            expected = clip(truth(sandbox, night.start_utc, night.end_utc),
+                            night.start_utc, night.end_utc)
+            columns = ["external_user_id", "vendor_activity_id", "reason", "start_utc",
+                       "end_utc", "is_open"]
+            pd.testing.assert_frame_equal(normalise(frame, night)[columns],
+                                          expected[columns].sort_values(
+                                              ["external_user_id", "start_utc"])
+                                          .reset_index(drop=True), check_dtype=False)
+        # several pages, the last one short (8.3); a state running into the window from days
+        # before is caught by reading its start
+        assert max(meta["page"] for meta in sandbox.pages) > 1 and sandbox.short_pages
+        assert (frame.start_utc < pd.Timestamp(START) - pd.Timedelta(days=1)).any()
+
+
+def test_windows_never_exceed_31_days():
+    start, end = START - dt.timedelta(days=20), END + dt.timedelta(days=20)
+    with served() as sandbox:
+        frame = extract(sandbox, start, end)
+
+        spans = {window_end - window_start for window_start, window_end in sandbox.windows}
+        assert len(sandbox.windows) > 1 and max(spans) <= dt.timedelta(days=31)
+        assert_matches_truth(frame, sandbox, start, end)
+
+        with pytest.raises(VendorError, match="window_days must be 1..31"):
+            connector_for(sandbox, window_days=45)
+        connector = connector_for(sandbox)
+        with pytest.raises(VendorError, match="HTTP 400.*Request window size limit exceeded 31"):
+            connector.http.get_json("/stats/wfm/agent-states", params={
+                "start": "2026-10-01T00:00:00.000Z", "end": "2026-11-02T00:00:00.000Z"})
+        connector.close()
+
+
+def test_empty_pages_and_windows_end_the_paging():
+    now = START + dt.timedelta(hours=30)  # inside the second night: later windows are empty
+    with served(now=now, provisional=dt.timedelta(0), extra_empty_page=True) as sandbox:
+        frame = extract(sandbox, page_size=400, window_days=1)
+
+        assert any(meta["totalCount"] == 0 for meta in sandbox.empty_pages)
+        assert any(meta["totalCount"] > 0 for meta in sandbox.empty_pages)
+        assert_matches_truth(frame, sandbox)
+
+
+def test_survives_rate_limits_server_errors_and_token_expiry():
+    faults = Faults(rate_limit_every=5, server_error_every=7, retry_after_seconds=0)
+    with served(faults=faults, token_ttl_requests=3) as sandbox:
+        frame = extract(sandbox, page_size=300)
+
+        assert faults.injected["429"] > 0 and faults.injected["5xx"] > 0
+        assert sandbox.tokens_issued > 1
+        assert_matches_truth(frame, sandbox)
+
+
+def test_polls_on_from_up_to():
+    with served(up_to_span=dt.timedelta(hours=9)) as sandbox:
+        frame = extract(sandbox)
+
+        assert sandbox.early_up_to > 0
+        assert_matches_truth(frame, sandbox)
+
+
+def test_copies_across_windows_are_kept_once():
+    with served(up_to_span=dt.timedelta(hours=9)) as sandbox:
+        frame = extract(sandbox, include="StartedOrEnded", window_days=1)
+
+        assert max(sandbox.copies_served.values()) > 1
+        assert not frame.duplicated(["external_user_id", "start_utc"]).any()
+        assert_matches_truth(frame, sandbox)
+
+
+def test_revised_states_replace_their_provisional_copies():
+    """VCC serves recent states provisionally; the lookback's re-read replaces them (8.6)."""
+    first_run = START + dt.timedelta(hours=33)
+    with served(now=first_run) as sandbox:
+        provisional = extract(sandbox)
+        served_provisionally = sandbox.provisional_served
+        early_truth = truth(sandbox)
+
+        sandbox.now = END + dt.timedelta(days=1)  # the next runs re-read the night
+        revised = extract(sandbox)
+
+        assert served_provisionally > 0
+        assert not imported(provisional).equals(early_truth)  # the first read was provisional
+        assert_matches_truth(revised, sandbox)
+        # the connector's own rule, over both reads in order, keeps the revised copies
+        assert_matches_truth(replace_copies(pd.concat([provisional, revised])), sandbox)
+        changed = provisional.merge(revised, on=["external_user_id", "start_utc"])
+        changed = changed[changed.vendor_activity_id_x != changed.vendor_activity_id_y]
+        assert len(changed) > 0 and set(changed.vendor_activity_id_x) == {"Ready/Ready"}
+
+
+def test_open_statuses_stay_open():
+    now = START + dt.timedelta(hours=34)
+    with served(now=now, provisional=dt.timedelta(0)) as sandbox:
+        frame = extract(sandbox)
+
+        assert frame.end_utc.isna().sum() > 0
+        assert frame.start_utc.max() < pd.Timestamp(now)
+        assert_matches_truth(frame, sandbox)
+
+
+def test_wrong_client_secret_fails_clearly():
+    with served() as sandbox:
+        wrong = dataclasses.replace(sandbox.connection(), password="not-the-secret")
+        connector = connector_for(sandbox, connection=wrong)
+        with pytest.raises(VendorError, match=r"/Auth/connect/token: HTTP 401.*invalid_client"):
+            list(connector.extract(*(NIGHTS[0].start_utc, NIGHTS[0].end_utc)))
+
+
+def test_a_client_without_the_stats_scope_fails_clearly():
+    with served(granted_scopes=("users:read",)) as sandbox:
+        connector = connector_for(sandbox)
+        with pytest.raises(VendorError, match=r"/Auth/connect/token: HTTP 400.*invalid_scope"):
+            list(connector.extract(NIGHTS[0].start_utc, NIGHTS[0].end_utc))
+
+
+def test_a_connection_without_region_or_token_url_fails_before_any_request():
+    with served() as sandbox:
+        bare = dataclasses.replace(sandbox.connection(), extra={})
+        with pytest.raises(VendorError, match="extra 'region'"):
+            VonageConnector(bare, integration())
+        with pytest.raises(VendorError, match="include must be one of"):
+            VonageConnector(sandbox.connection(), integration(include="Ended"))
+        assert sandbox.requests == []
