@@ -19,7 +19,7 @@ from agent_status import PROJECT_ROOT
 DEFAULT_PATH = PROJECT_ROOT / "include" / "integrations.yaml"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 REQUIRED = ("name", "vendor", "conn_id", "timezone", "start_date")
-OPTIONAL = ("schedule", "lookback_nights", "source_timezone", "options", "description")
+OPTIONAL = ("schedule", "lookback_nights", "source_timezone", "options", "description", "pool")
 
 
 class ConfigError(ValueError):
@@ -38,6 +38,9 @@ class Integration:
     source_timezone: str | None = None  # zone of local times the vendor reports, if any
     options: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    # integrations sharing a vendor account share a pool with N slots, so their extracts
+    # share the account's rate budget (create it with `airflow pools set NAME N 'desc'`)
+    pool: str | None = None
 
     @property
     def dag_id(self) -> str:
@@ -121,11 +124,15 @@ def load_integrations(path: Path | str | None = None) -> list[Integration]:
             connector.check_options(options)
         except ValueError as error:
             raise ConfigError(f"{where}: field 'options': {error}") from error
+        pool = entry.get("pool")
+        if pool is not None and (not isinstance(pool, str) or not pool.strip()):
+            raise ConfigError(f"{where}: field 'pool' must be a non-empty string (an Airflow "
+                              f"pool name), got {pool!r}")
         integrations.append(Integration(
             name=name, vendor=vendor, conn_id=str(entry["conn_id"]), timezone=entry["timezone"],
             start_date=start, schedule=schedule, lookback_nights=lookback,
             source_timezone=entry.get("source_timezone"), options=options,
-            description=str(entry.get("description", "")),
+            description=str(entry.get("description", "")), pool=pool,
         ))
     return integrations
 

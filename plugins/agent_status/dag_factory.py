@@ -32,7 +32,7 @@ def doc_md(integration: Integration) -> str:
 | agents matched on | {IDENTIFIER_LABELS[spec.identifier]} (exact: case, spelling, spaces) |
 | Airflow connection | `{integration.conn_id}` |
 | nights | `{integration.schedule}` cut-over in `{integration.timezone}` (23 h / 25 h at DST) |
-| vendor local time | `{integration.source_timezone or integration.timezone}` {'(used)' if spec.reports_local_time else '(vendor reports UTC)'} |
+| vendor local time | {_source_zone(integration)} |
 | lookback | each run re-imports {integration.lookback_nights} earlier night(s) |
 | start date | {integration.start_date} |
 
@@ -40,6 +40,15 @@ Mapping status: `make mappings-status INTEGRATION={integration.name}` (or
 `agent-status unmapped --integration {integration.name}`) lists identifiers and activities
 without a mapping. Resume this DAG once they are in: every missed night is imported in order.
 """
+
+
+def _source_zone(integration: Integration) -> str:
+    spec = VENDORS[integration.vendor]
+    if spec.fixed_source_timezone:
+        return f"`{spec.fixed_source_timezone}` (fixed by the vendor)"
+    if spec.reports_local_time:
+        return f"`{integration.source_timezone or integration.timezone}`"
+    return "none: the vendor reports UTC"
 
 
 def build_dag(integration: Integration):
@@ -77,7 +86,8 @@ def build_dag(integration: Integration):
                                      context["ti"].try_number, f"{type(error).__name__}: {error}")
                 raise
 
-        @task
+        # integrations sharing a vendor account share its rate budget through one pool
+        @task(**({"pool": integration.pool} if integration.pool else {}))
         def extract() -> dict:
             from agent_status import tasks
 

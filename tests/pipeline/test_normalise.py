@@ -58,3 +58,17 @@ def test_clipped_to_the_night_and_open_status_ends_at_night_end():
 def test_events_ending_before_they_start_are_an_error_naming_the_agent():
     with pytest.raises(BadEventsError, match="agent 'zoe'"):
         run([ev("zoe", "READY", "01 09:00", "01 08:00")])
+
+
+def test_shorter_wins_cuts_an_open_status_and_resumes_it_open():
+    rows = [ev("a", "Not Ready", "01 10:00", None), ev("a", "On Call", "01 10:05", "01 10:08")]
+    assert run(rows, "shorter_wins") == [("a", "Not Ready", "01 10:00", "01 10:05", False),
+                                         ("a", "On Call", "01 10:05", "01 10:08", False),
+                                         ("a", "Not Ready", "01 10:08", "02 00:00", True)]
+
+
+def test_shorter_wins_keeps_a_longer_status_around_a_nested_one():
+    rows = [ev("a", "Ready", "01 10:00", "01 11:00"), ev("a", "On Call", "01 10:10", "01 10:20")]
+    assert run(rows, "shorter_wins") == [("a", "Ready", "01 10:00", "01 10:10", False),
+                                         ("a", "On Call", "01 10:10", "01 10:20", False),
+                                         ("a", "Ready", "01 10:20", "01 11:00", False)]

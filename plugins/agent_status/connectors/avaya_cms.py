@@ -15,7 +15,7 @@ import pandas as pd
 from agent_status.connectors.base import Connector
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import engine_for, read_chunks, require_columns, vendor_query
+from agent_status.connectors.sql import read_checked, vendor_query
 from agent_status.frames import conform_raw_events
 
 WORKMODE_NAMES = {"AVAIL": "Available", "ACD": "ACD call", "ACW": "After call work",
@@ -36,17 +36,11 @@ class AvayaCmsConnector(Connector):
         params = {"acd": int(self.options.get("acd", 1)),
                   "start_date": (start.astimezone(zone) - dt.timedelta(days=1)).date(),
                   "end_date": (end.astimezone(zone) + dt.timedelta(days=1)).date()}
-        engine = engine_for(self.connection)
-        source = f"avaya_cms query on {self.connection.conn_id}"
-        try:
-            chunks = [require_columns(chunk, COLUMNS, source) for chunk in read_chunks(
-                engine, vendor_query("avaya_cms", self.options.get("query")), params,
-                int(self.options.get("chunk_rows", 200_000)))]
-        finally:
-            engine.dispose()
-        if not chunks:
+        trace = read_checked(self.connection, vendor_query("avaya_cms", self.options.get("query")),
+                             params, COLUMNS, f"avaya_cms query on {self.connection.conn_id}",
+                             int(self.options.get("chunk_rows", 200_000)))
+        if trace.empty:
             return
-        trace = pd.concat(chunks, ignore_index=True)
         yield self._to_events(trace, zone, start, end)
 
     @staticmethod

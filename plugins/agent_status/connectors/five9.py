@@ -52,7 +52,7 @@ from agent_status.frames import conform_raw_events, empty_raw_events
 HOSTS = {"us": "api.five9.com", "uk": "api.five9.eu", "ca": "api.five9.ca",
          "eu": "api.eu.five9.com"}  # 1.2
 WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
-PACIFIC = "America/Los_Angeles"  # 1.4: report times, whatever the domain's zone
+PACIFIC = VENDORS["five9"].fixed_source_timezone  # 1.4: report times, whatever the domain's zone
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://service.admin.ws.five9.com/"
 # per-domain limits (1.3): (calls, seconds)

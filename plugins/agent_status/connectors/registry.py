@@ -22,6 +22,8 @@ class VendorSpec:
     default_lookback_nights: int = 1
     options: dict[str, type | tuple[type, ...]] = field(default_factory=dict)
     reports_local_time: bool = False
+    # a vendor whose reports are in one fixed zone whatever the integration says (Five9, 1.4)
+    fixed_source_timezone: str | None = None
 
     def check_options(self, options: dict[str, Any]) -> None:
         unknown = sorted(set(options) - set(self.options))
@@ -61,7 +63,8 @@ register(VendorSpec(
 register(VendorSpec(
     name="five9", label="Five9", identifier="user_name", access="report_job",
     module="agent_status.connectors.five9:Five9Connector",
-    default_lookback_nights=1, reports_local_time=True,  # reports in US Pacific time (1.4)
+    default_lookback_nights=1, reports_local_time=True,
+    fixed_source_timezone="America/Los_Angeles",  # reports in US Pacific time (1.4)
     options={"folder_name": str, "report_name": str, "window_hours": int,
              "min_window_minutes": int, "poll_seconds": (int, float)},
 ))

@@ -20,7 +20,17 @@ _DIALECTS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg
 
 def engine_for(connection: ConnectionInfo) -> sa.Engine:
     """The vendor database. ``extra.sqlalchemy_url`` wins; otherwise the URL is built from the
-    connection's type, host, port, schema (database), login and password."""
+    connection's type, host, port, schema (database), login and password, plus driver options
+    from ``extra.url_query`` (e.g. SQL Server: ``{"driver": "ODBC Driver 18 for SQL Server"}``)
+    so the password never has to be written into the extra."""
+    try:
+        return _create_engine(connection)
+    except ModuleNotFoundError as error:  # optional database drivers (requirements extras)
+        raise VendorError(f"connection {connection.conn_id}: the database driver "
+                          f"{error.name!r} is not installed; install its optional extra") from error
+
+
+def _create_engine(connection: ConnectionInfo) -> sa.Engine:
     url = connection.extra.get("sqlalchemy_url")
     if url:
         return sa.create_engine(url)
@@ -32,7 +42,8 @@ def engine_for(connection: ConnectionInfo) -> sa.Engine:
         return sa.create_engine(f"sqlite:///{connection.host or connection.schema}")
     return sa.create_engine(sa.URL.create(
         dialect, username=connection.login or None, password=connection.password or None,
-        host=connection.host or None, port=connection.port, database=connection.schema or None))
+        host=connection.host or None, port=connection.port, database=connection.schema or None,
+        query=dict(connection.extra.get("url_query") or {})))
 
 
 def vendor_query(vendor: str, override: str | None = None) -> str:
@@ -86,9 +97,20 @@ def read_checked(connection: ConnectionInfo, query: str, params: dict, columns: 
         chunks = [require_columns(chunk, columns, source)
                   for chunk in read_chunks(engine, query, params, chunk_rows)]
     except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
-        raise VendorError(f"{source}: the query failed: {error}") from error
+        raise VendorError(f"{source}: the query failed: {_database_message(error)}") from error
     finally:
         engine.dispose()
     if not chunks:
         return require_columns(pd.DataFrame({c: [] for c in columns}), columns, source)
     return pd.concat(chunks, ignore_index=True)
+
+
+def _database_message(error: BaseException) -> str:
+    """The database's own words (not the whole statement echoed back)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, sa.exc.SQLAlchemyError):
+            orig = getattr(cause, "orig", None)
+            return str(orig).strip() if orig is not None else str(cause).split("\n")[0]
+        cause = cause.__cause__ or cause.__context__
+    return str(error).split("\n")[0]

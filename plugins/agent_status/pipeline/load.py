@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -45,7 +47,8 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
                              "finished_at": now}])[RUN_COLUMNS]
     validation = pd.DataFrame(validation_rows, columns=VALIDATION_COLUMNS)
     key = {"integration": integration, "night_date": night.night_date.isoformat()}
-    with engine.begin() as connection:
+
+    def replace_night(connection: sa.Connection) -> None:
         for table in ("agent_status_events", "agent_status_quarantine"):
             connection.execute(sa.text(f"DELETE FROM {table} WHERE integration = :integration "
                                        "AND night_date = :night_date"), key)
@@ -53,6 +56,24 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
         bulk_insert(connection, "agent_status_quarantine", quarantined)
         bulk_insert(connection, "import_runs", run_row)
         bulk_insert(connection, "validation_results", validation)
+
+    in_transaction(engine, replace_night)
+
+
+def in_transaction(engine: sa.Engine, work, attempts: int = 6) -> None:
+    """Run ``work(connection)`` in one transaction. SQLite can refuse a lock at once (without
+    waiting its busy timeout) while another process recovers or checkpoints the WAL; the whole
+    transaction is then retried, which is safe because it rolled back."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.begin() as connection:
+                work(connection)
+            return
+        except Exception as error:
+            locked = engine.dialect.name == "sqlite" and "database is locked" in str(error)
+            if not locked or attempt == attempts:
+                raise
+            time.sleep(0.5 * 2 ** attempt)
 
 
 def record_failure(engine: sa.Engine, *, integration: str, vendor: str, nights: list[Night],
@@ -118,49 +139,58 @@ def reapply_activity_mappings(engine: sa.Engine, integration: str) -> int:
 def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    if connection.dialect.name == "postgresql":
-        _copy(connection, table, frame)
-    else:
-        rows = _sqlite_values(frame)
-        placeholders = ", ".join("?" for _ in frame.columns)
-        cursor = connection.connection.driver_connection.cursor()
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
-                           f"VALUES ({placeholders})", rows)
+    columns = _wire_columns(frame, postgres=connection.dialect.name == "postgresql")
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            _copy(cursor, table, list(frame.columns), columns)
+        else:
+            placeholders = ", ".join("?" for _ in frame.columns)
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
+                               f"VALUES ({placeholders})", zip(*columns))
+    finally:
         cursor.close()
 
 
-def _copy(connection: sa.Connection, table: str, frame: pd.DataFrame, chunk_rows: int = 200_000) -> None:
-    cursor = connection.connection.driver_connection.cursor()
-    columns = ", ".join(frame.columns)
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+def _copy(cursor, table: str, names: list[str], columns: list[list], chunk_rows: int = 100_000) -> None:
+    """COPY in CSV; values are already text, so the writing is vectorised."""
+    frame = pd.DataFrame(dict(zip(names, columns)), columns=names)
+    with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
         for offset in range(0, len(frame), chunk_rows):
             buffer = io.StringIO()
-            frame.iloc[offset:offset + chunk_rows].to_csv(buffer, header=False, index=False,
-                                                          date_format="%Y-%m-%d %H:%M:%S.%f%z")
+            frame.iloc[offset:offset + chunk_rows].to_csv(buffer, header=False, index=False)
             copy.write(buffer.getvalue())
 
 
-def _sqlite_values(frame: pd.DataFrame) -> list[tuple]:
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if isinstance(values.dtype, pd.DatetimeTZDtype):
-            out[column] = values.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f").where(
-                values.notna(), None)
+def _wire_columns(frame: pd.DataFrame, postgres: bool) -> list[list]:
+    """Each column as a list of plain Python values: timestamps as UTC text (numpy's C
+    formatter, not strftime per value), NULLs as None."""
+    out = []
+    for name in frame.columns:
+        values = frame[name]
+        if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
+            utc = values.dt.tz_convert("UTC") if isinstance(values.dtype, pd.DatetimeTZDtype) else values
+            text = np.datetime_as_string(utc.dt.tz_localize(None).to_numpy("datetime64[us]")
+                                         if isinstance(values.dtype, pd.DatetimeTZDtype)
+                                         else utc.to_numpy("datetime64[us]"), unit="us")
+            text = np.char.add(text, "+00:00") if postgres else np.char.replace(text, "T", " ")
+            column = text.astype(object)
+            column[values.isna().to_numpy()] = None
+            out.append(column.tolist())
         elif values.dtype == bool:
-            out[column] = values.astype(int)
+            out.append(values.astype(int).tolist() if not postgres else values.tolist())
         else:
-            out[column] = values.astype(object).where(values.notna(), None).map(_plain, na_action="ignore")
-    return list(out.itertuples(index=False, name=None))
+            out.append([_plain(v) for v in values.astype(object).where(values.notna(), None)]
+                       if values.dtype == object and len(values) and
+                       isinstance(values.dropna().iloc[0] if values.notna().any() else None,
+                                  (dt.date, dict, list)) else
+                       values.astype(object).where(values.notna(), None).tolist())
+    return out
 
 
 def _plain(value):
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    if isinstance(value, pd.Timestamp):
-        return value.tz_convert("UTC").strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, (dict, list)):
         return json.dumps(value)
-    if hasattr(value, "item"):
-        return value.item()
     return value

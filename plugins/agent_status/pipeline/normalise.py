@@ -74,13 +74,15 @@ def _shorter_wins(events: pd.DataFrame) -> pd.DataFrame:
     for _ in range(50):
         same_agent = events.external_user_id.eq(events.external_user_id.shift())
         prev_end = events.end_utc.shift()
-        overlap = same_agent & prev_end.notna() & (events.start_utc < prev_end)
+        prev_open = same_agent & prev_end.isna() & events.start_utc.shift().notna()
+        # an open status runs on: anything starting after it overlaps it
+        overlap = same_agent & (prev_open | (prev_end.notna() & (events.start_utc < prev_end)))
         if not overlap.any():
             return events
         prev_len = (prev_end - events.start_utc.shift())
         this_len = events.end_utc - events.start_utc
         # this one is the longer (or open): it starts where the previous (shorter) ends
-        longer = overlap & (this_len.isna() | (this_len >= prev_len))
+        longer = overlap & ~prev_open & (this_len.isna() | (this_len >= prev_len))
         events.loc[longer, "start_utc"] = prev_end[longer]
         # the previous one is the longer: it is cut at this one's start, its remainder after
         # this one ends is kept as its own segment

@@ -17,6 +17,7 @@ SANDBOXES = {
     "genesys_engage": "agent_status.sandboxes.genesys_engage:GenesysEngageSandbox",
     "mitel": "agent_status.sandboxes.mitel:MitelSandbox",
     "sikom": "agent_status.sandboxes.generic_sql:SikomSandbox",
+    "generic_sql": "agent_status.sandboxes.generic_sql:GenericSqlSandbox",
 }
 
 

@@ -1,0 +1,77 @@
+"""Mitel MiVoice Business: SQL on the MiCC-B CCMData database, in ACD local time (vendors.md 7).
+
+MiCC-B's public views are per interval (7.1, 7.3), so the import reads an event-level agent
+state source through a configurable query (option ``query``; default
+``include/sql/vendors/mitel.sql``). The query returns one row per agent state: ``user_name``
+(the required identifier, 0.1), ``agent_reporting`` (the reporting number, for messages),
+``state``, ``reason_code``, ``start_local`` (ACD local time, the integration's
+``source_timezone``) and ``duration`` in seconds (NULL while the state is still running). It may
+use ``:start_local`` and ``:end_local``, the window widened by a day, as naive local datetimes.
+
+States (7.2): Idle, ACD, ACD Hold, Non ACD, Non ACD Hold, Outbound, Outbound Hold, Do Not
+Disturb, Make Busy, System Make Busy, Work Timer, Logged out... any label passes through. Make
+Busy and Do Not Disturb carry a reason code, which joins the activity id ("Make Busy/4") so
+each reason can be mapped to its own WFM activity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pandas as pd
+
+from agent_status.connectors.base import Connector, VendorError
+from agent_status.connectors.local_time import chain_to_utc
+from agent_status.connectors.registry import VENDORS
+from agent_status.connectors.sql import read_checked, vendor_query, window_params
+from agent_status.frames import conform_raw_events
+
+COLUMNS = {"user_name": "text", "agent_reporting": "text", "state": "text", "reason_code": "text",
+           "start_local": "datetime", "duration": "int"}
+REASON_STATES = {"make busy", "do not disturb"}  # 7.2: the states that carry reason codes
+# a state is read from a day before the window (it may have started then) and the fall-back
+# chain needs each state's predecessor
+MARGIN = dt.timedelta(days=1)
+
+
+class MitelConnector(Connector):
+    spec = VENDORS["mitel"]
+
+    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        zone = self.integration.source_zone  # the ACD time zone (7.3)
+        source = f"mitel query on {self.connection.conn_id}"
+        rows = read_checked(self.connection, vendor_query("mitel", self.options.get("query")),
+                            window_params(start, end, zone, MARGIN), COLUMNS, source,
+                            int(self.options.get("chunk_rows", 200_000)))
+        if rows.empty:
+            return
+        unknown = rows.user_name.isna()
+        if unknown.any():
+            numbers = sorted(rows.agent_reporting[unknown].astype(str).unique())
+            raise VendorError(f"{source}: {int(unknown.sum())} state(s) of agent reporting "
+                              f"number(s) {numbers[:10]} have no user name (no agent "
+                              f"configured for them?)")
+        for column in ("state", "start_local"):
+            empty = rows[column].isna()
+            if empty.any():
+                raise VendorError(f"{source}: column {column!r} is empty in {int(empty.sum())} "
+                                  f"row(s), e.g. {rows[empty].iloc[0].to_dict()}")
+        rows = rows.sort_values(["user_name", "start_local"]).reset_index(drop=True)
+        rows["seconds"] = rows.duration.astype("float64")
+        start_utc = chain_to_utc(rows, zone, agent="user_name", local_start="start_local",
+                                 seconds="seconds")
+        end_utc = start_utc + pd.to_timedelta(rows.seconds, unit="s")  # NaN -> NaT: open
+        state = rows.state.map(lambda value: str(value).strip(), na_action="ignore")
+        code = rows.reason_code.map(lambda value: str(value).strip() or None, na_action="ignore")
+        coded = state.str.lower().isin(REASON_STATES) & code.notna()
+        events = conform_raw_events(pd.DataFrame({
+            "external_user_id": rows.user_name,
+            "vendor_activity_id": state.where(~coded, state + "/" + code),
+            "vendor_activity_name": state.where(~coded, state + " " + code),
+            "reason": code.where(coded, None),
+            "start_utc": start_utc, "end_utc": end_utc,
+        }))
+        overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
+            events.start_utc < pd.Timestamp(end))
+        yield events[overlaps].reset_index(drop=True)
