@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent_status import PROJECT_ROOT
@@ -98,29 +99,16 @@ def run(nights: int) -> int:
     airflow = [str(Path(sys.executable).with_name("airflow"))]
     subprocess.run(airflow + ["connections", "import", "--overwrite", str(conn_file)], check=True,
                    stdout=subprocess.DEVNULL)
+    for integration, sandbox, _dates in sandboxes:
+        employees, activities = mapping_csvs(integration, sandbox)
+        cli(["import-employees", "--integration", integration.name, str(employees)])
+        cli(["import-activities", "--integration", integration.name, str(activities)])
     failures = []
     try:
-        for integration, sandbox, dates in sandboxes:
-            employees, activities = mapping_csvs(integration, sandbox)
-            cli(["import-employees", "--integration", integration.name, str(employees)])
-            cli(["import-activities", "--integration", integration.name, str(activities)])
-            for night_date in dates:
-                night = night_for_date(integration, night_date)
-                run_after = (night.end_utc + dt.timedelta(hours=1)).isoformat()
-                print(f"-> {integration.dag_id}: night {night_date} "
-                      f"[{night.start_utc:%Y-%m-%d %H:%M}Z, {night.end_utc:%Y-%m-%d %H:%M}Z)",
-                      flush=True)
-                started = time.monotonic()
-                result = subprocess.run(airflow + ["dags", "test", integration.dag_id, run_after],
-                                        capture_output=True, text=True)
-                ok = result.returncode == 0 and "state=success" in result.stdout + result.stderr
-                print(f"   {'ok' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s",
-                      flush=True)
-                if not ok:
-                    failures.append((integration.name, night_date))
-                    log = DEMO_DIR / f"{integration.name}_{night_date}.log"
-                    log.write_text(result.stdout + result.stderr)
-                    print(f"   log: {log}")
+        # two integrations at a time (2 cores); each imports its nights in order
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for failed in pool.map(lambda item: _import_nights(airflow, *item), sandboxes):
+                failures.extend(failed)
     finally:
         for _integration, sandbox, _dates in sandboxes:
             sandbox.stop()
@@ -131,6 +119,26 @@ Unmapped identifiers and activities: .venv/bin/agent-status unmapped
 Query the warehouse:  sqlite3 data/warehouse.sqlite "SELECT * FROM time_in_activity_daily LIMIT 20"
 Open the Airflow UI:  make airflow   (then http://localhost:8080, login in README)""")
     return 1 if failures else 0
+
+
+def _import_nights(airflow: list[str], integration: Integration, sandbox, dates) -> list:
+    failures = []
+    for night_date in dates:
+        night = night_for_date(integration, night_date)
+        run_after = (night.end_utc + dt.timedelta(hours=1)).isoformat()
+        started = time.monotonic()
+        result = subprocess.run(airflow + ["dags", "test", integration.dag_id, run_after],
+                                capture_output=True, text=True)
+        ok = result.returncode == 0 and "state=success" in result.stdout + result.stderr
+        print(f"{'ok    ' if ok else 'FAILED'} {integration.dag_id} night {night_date} "
+              f"[{night.start_utc:%Y-%m-%d %H:%M}Z, {night.end_utc:%Y-%m-%d %H:%M}Z) "
+              f"in {time.monotonic() - started:.1f}s", flush=True)
+        if not ok:
+            failures.append((integration.name, night_date))
+            log = DEMO_DIR / f"{integration.name}_{night_date}.log"
+            log.write_text(result.stdout + result.stderr)
+            print(f"       log: {log}", flush=True)
+    return failures
 
 
 def serve() -> int:
