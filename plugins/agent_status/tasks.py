@@ -122,16 +122,18 @@ def transform(manifest: dict) -> dict:
         quarantined.to_parquet(quarantine_path, index=False)
         validation_rows = [dict(r, suite=s.suite) for s in (mapping_report, report)
                            for r in s.results]
+        validation_path = folder / f"validation_{night.label}.json"
+        validation_path.write_text(json.dumps({
+            "success": report.success and mapping_report.success,
+            "summary": [mapping_report.summary(), report.summary()],
+            "rows": validation_rows, "data_docs": report.data_docs}))
         out_nights.append({**item, "events_path": str(events_path),
                            "quarantine_path": str(quarantine_path),
+                           "validation_path": str(validation_path),
                            "counts": {"events_extracted": len(segments),
                                       "events_loaded": len(events),
                                       "events_quarantined": len(quarantined),
-                                      "events_defaulted": defaulted},
-                           "validation": {"success": report.success and mapping_report.success,
-                                          "summary": [mapping_report.summary(), report.summary()],
-                                          "rows": validation_rows,
-                                          "data_docs": report.data_docs}})
+                                      "events_defaulted": defaulted}})
         log.info("%s night %s: %d segments, %d quarantined, %d defaulted to Present",
                  integration.name, night.label, len(segments), len(quarantined), defaulted)
     return {**manifest, "nights": out_nights}
@@ -152,7 +154,7 @@ def load(manifest: dict, attempt: int = 1) -> dict:
     try:
         for item in manifest["nights"]:
             night = _night_from_json(item)
-            validation = item["validation"]
+            validation = json.loads(Path(item["validation_path"]).read_text())
             now = dt.datetime.now(dt.timezone.utc)
             rows = [{"integration": integration.name, "night_date": night.night_date,
                      "run_id": manifest["run_id"], "suite": r["suite"],

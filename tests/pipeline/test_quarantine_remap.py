@@ -10,7 +10,7 @@ EMPLOYEES = pd.DataFrame({"external_user_id": ["JSmith", "mlopez ", "jonhson", "
 def test_hints_name_the_near_miss():
     assert hint_for("jsmith", EMPLOYEES) == "matches employee E1 ('JSmith') but for case"
     assert "trailing space in the mapping" in hint_for("mlopez", EMPLOYEES)
-    assert hint_for("johnson", EMPLOYEES) == "one letter from 'jonhson' (employee E3)"
+    assert hint_for("johnson", EMPLOYEES) == "one character from 'jonhson' (employee E3)"
     assert hint_for("ok ", EMPLOYEES).endswith("a trailing space in the vendor's identifier")
     assert hint_for("nobody", EMPLOYEES).startswith("no employee has this identifier")
 

@@ -32,7 +32,7 @@ def hint_for(identifier: str, employees: pd.DataFrame) -> str:
                 f"{_difference(candidate, identifier)}")
     close = [c for c in known if abs(len(c) - len(identifier)) <= 1 and _one_edit(c, identifier)]
     if close:
-        return f"one letter from {close[0]!r} (employee {known[close[0]]})"
+        return f"one character from {close[0]!r} (employee {known[close[0]]})"
     return "no employee has this identifier: add it to employee_external_ids"
 
 
