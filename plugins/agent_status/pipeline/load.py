@@ -139,52 +139,57 @@ def reapply_activity_mappings(engine: sa.Engine, integration: str) -> int:
 def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    columns = _wire_columns(frame, postgres=connection.dialect.name == "postgresql")
+    postgres = connection.dialect.name == "postgresql"
     cursor = connection.connection.driver_connection.cursor()
     try:
-        if connection.dialect.name == "postgresql":
-            _copy(cursor, table, list(frame.columns), columns)
+        if postgres:
+            _copy(cursor, table, frame)
         else:
             placeholders = ", ".join("?" for _ in frame.columns)
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
-                               f"VALUES ({placeholders})", zip(*columns))
+            for offset in range(0, len(frame), CHUNK_ROWS):
+                columns = _wire_columns(frame.iloc[offset:offset + CHUNK_ROWS], postgres=False)
+                cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
+                                   f"VALUES ({placeholders})", zip(*columns))
     finally:
         cursor.close()
 
 
-def _copy(cursor, table: str, names: list[str], columns: list[list], chunk_rows: int = 100_000) -> None:
-    """COPY in CSV; values are already text, so the writing is vectorised."""
-    frame = pd.DataFrame(dict(zip(names, columns)), columns=names)
-    with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
-        for offset in range(0, len(frame), chunk_rows):
-            buffer = io.StringIO()
-            frame.iloc[offset:offset + chunk_rows].to_csv(buffer, header=False, index=False)
-            copy.write(buffer.getvalue())
+CHUNK_ROWS = 100_000
 
 
-def _wire_columns(frame: pd.DataFrame, postgres: bool) -> list[list]:
-    """Each column as a list of plain Python values: timestamps as UTC text (numpy's C
-    formatter, not strftime per value), NULLs as None."""
+def _copy(cursor, table: str, frame: pd.DataFrame) -> None:
+    """COPY in CSV, chunk by chunk; timestamps are formatted by numpy, not per value."""
+    names = ", ".join(frame.columns)
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for offset in range(0, len(frame), CHUNK_ROWS):
+            chunk = frame.iloc[offset:offset + CHUNK_ROWS]
+            text = pd.DataFrame(dict(zip(chunk.columns, _wire_columns(chunk, postgres=True))),
+                                columns=chunk.columns)
+            copy.write(text.to_csv(header=False, index=False))
+
+
+def _wire_columns(frame: pd.DataFrame, postgres: bool) -> list:
+    """Each column ready for the driver: timestamps as UTC text (numpy's C formatter), NULLs
+    as None; plain Python values for SQLite's executemany."""
     out = []
     for name in frame.columns:
         values = frame[name]
-        if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
-            utc = values.dt.tz_convert("UTC") if isinstance(values.dtype, pd.DatetimeTZDtype) else values
-            text = np.datetime_as_string(utc.dt.tz_localize(None).to_numpy("datetime64[us]")
-                                         if isinstance(values.dtype, pd.DatetimeTZDtype)
-                                         else utc.to_numpy("datetime64[us]"), unit="us")
+        if pd.api.types.is_datetime64_any_dtype(values):
+            if isinstance(values.dtype, pd.DatetimeTZDtype):
+                values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+            text = np.datetime_as_string(values.to_numpy("datetime64[us]"), unit="us")
             text = np.char.add(text, "+00:00") if postgres else np.char.replace(text, "T", " ")
             column = text.astype(object)
-            column[values.isna().to_numpy()] = None
-            out.append(column.tolist())
+            column[frame[name].isna().to_numpy()] = None
+            out.append(column if postgres else column.tolist())
         elif values.dtype == bool:
-            out.append(values.astype(int).tolist() if not postgres else values.tolist())
+            out.append(values.to_numpy() if postgres else values.astype(int).tolist())
         else:
-            out.append([_plain(v) for v in values.astype(object).where(values.notna(), None)]
-                       if values.dtype == object and len(values) and
-                       isinstance(values.dropna().iloc[0] if values.notna().any() else None,
-                                  (dt.date, dict, list)) else
-                       values.astype(object).where(values.notna(), None).tolist())
+            column = values.astype(object).where(values.notna(), None)
+            sample = column.dropna()
+            if len(sample) and isinstance(sample.iloc[0], (dt.date, dict, list)):
+                column = column.map(_plain, na_action="ignore")
+            out.append(column.to_numpy() if postgres else column.tolist())
     return out
 
 
