@@ -9,9 +9,13 @@ export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS := admin:admin
+# the local UI's login is admin / admin (written below); never use this in production
+export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE := $(AIRFLOW_HOME)/passwords.json
 export AIRFLOW__API__PORT ?= 8080
 export GX_ANALYTICS_ENABLED := False
 export PYTHONPATH := $(CURDIR)/plugins
+# airflow standalone starts its components as `airflow ...` from PATH
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: venv demo test airflow sandboxes bench e2e clean
 
@@ -35,8 +39,14 @@ test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 airflow: $(AIRFLOW_HOME)/airflow.db
+	@echo '{"admin": "admin"}' > $(AIRFLOW_HOME)/passwords.json
 	@echo "Airflow UI: http://localhost:$(AIRFLOW__API__PORT)  login: admin / admin"
 	$(PY) -m agent_status.demo serve & trap "kill $$!" EXIT; $(VENV)/bin/airflow standalone
+
+# a real Airflow (api-server, scheduler, dag-processor, triggerer; Local then Celery executor)
+# on PostgreSQL and Redis, driven by REST and the CLI; plus the docker-compose.yaml checks
+e2e: $(VENV)/.installed
+	$(PY) -m pytest -m e2e tests/e2e tests/deploy -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_pipeline.py
