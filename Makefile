@@ -12,6 +12,8 @@ export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS := admin:admin
 # the local UI's login is admin / admin (written below); never use this in production
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE := $(AIRFLOW_HOME)/passwords.json
 export AIRFLOW__API__PORT ?= 8080
+# task runners report to the api-server's execution API, on the same port
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL ?= http://localhost:$(AIRFLOW__API__PORT)/execution/
 export GX_ANALYTICS_ENABLED := False
 export PYTHONPATH := $(CURDIR)/plugins
 # airflow standalone starts its components as `airflow ...` from PATH
