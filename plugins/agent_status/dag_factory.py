@@ -35,9 +35,9 @@ def doc_md(integration: Integration) -> str:
 | vendor local time | {_source_zone(integration)} |
 | lookback | each run re-imports {integration.lookback_nights} earlier night(s) |
 | start date | {integration.start_date} |
+| extract pool | `{integration.pool or 'default_pool'}` (integrations sharing a vendor account share a pool with N slots, created with `airflow pools set NAME N 'desc'`) |
 
-Mapping status: `make mappings-status INTEGRATION={integration.name}` (or
-`agent-status unmapped --integration {integration.name}`) lists identifiers and activities
+Mapping status: `.venv/bin/agent-status unmapped --integration {integration.name}` lists identifiers and activities
 without a mapping. Resume this DAG once they are in: every missed night is imported in order.
 """
 

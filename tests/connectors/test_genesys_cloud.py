@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 from agent_status.config import Integration
+from tests.connectors import contract
+from tests.connectors.contract import imported
 from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.genesys_cloud import GenesysCloudConnector, effective_timeline
-from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
-from agent_status.sandboxes.base import Faults, merge_adjacent
+from agent_status.frames import RAW_EVENT_COLUMNS
+from agent_status.sandboxes.base import Faults
 from agent_status.sandboxes.genesys_cloud import GenesysCloudSandbox
 from agent_status.simulator import Simulator
 
@@ -21,7 +23,6 @@ UTC = dt.timezone.utc
 START = dt.datetime(2026, 10, 24, 22, tzinfo=UTC)
 END = dt.datetime(2026, 10, 26, 23, tzinfo=UTC)
 DETAILS_PATH = "/api/v2/analytics/users/details/query"
-KEY = ["external_user_id", "vendor_activity_id", "start_utc"]
 
 
 def integration(**options) -> Integration:
@@ -44,16 +45,12 @@ def extract(sandbox: GenesysCloudSandbox, start=START, end=END, **options) -> pd
         connector.close()
 
 
-def imported(frame: pd.DataFrame) -> pd.DataFrame:
-    """What the pipeline keeps: each status once, adjacent equal statuses as one."""
-    frame = frame.drop_duplicates(KEY).sort_values(["external_user_id", "start_utc"])
-    return conform_raw_events(merge_adjacent(frame)).reset_index(drop=True)
 
 
-def assert_matches_truth(frame: pd.DataFrame, sandbox: GenesysCloudSandbox, start=START, end=END):
-    expected = conform_raw_events(sandbox.expected(start, end)).reset_index(drop=True)
-    assert len(expected) > 0
-    pd.testing.assert_frame_equal(imported(frame), expected)
+
+
+def assert_matches_truth(frame, sandbox, start=START, end=END):
+    contract.assert_matches_truth(frame, sandbox, start, end)
 
 
 def test_output_equals_the_simulator_truth_over_two_nights():

@@ -11,18 +11,19 @@ import pandas as pd
 import pytest
 
 from agent_status.config import Integration
+from tests.connectors import contract
+from tests.connectors.contract import imported
 from agent_status.connectors.base import VendorError
 from agent_status.connectors.http import RetryPolicy
 from agent_status.connectors.vonage import VonageConnector, replace_copies
-from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
+from agent_status.frames import RAW_EVENT_COLUMNS
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
-from agent_status.sandboxes.base import Faults, merge_adjacent
+from agent_status.sandboxes.base import Faults
 from agent_status.sandboxes.vonage import VonageSandbox
 from agent_status.simulator import Simulator, clip
 
 SIMULATOR = Simulator(agent_count=6)
-KEY = ["external_user_id", "vendor_activity_id", "start_utc"]
 FAST_RETRY = RetryPolicy(backoff_seconds=0.01)
 
 
@@ -57,20 +58,18 @@ def extract(sandbox: VonageSandbox, start=START, end=END, **options) -> pd.DataF
         connector.close()
 
 
-def imported(frame: pd.DataFrame) -> pd.DataFrame:
-    """What the pipeline keeps: each status once, adjacent equal statuses as one."""
-    frame = frame.drop_duplicates(KEY).sort_values(["external_user_id", "start_utc"])
-    return conform_raw_events(merge_adjacent(frame)).reset_index(drop=True)
 
 
-def truth(sandbox: VonageSandbox, start=START, end=END) -> pd.DataFrame:
-    return conform_raw_events(sandbox.expected(start, end)).reset_index(drop=True)
 
 
-def assert_matches_truth(frame: pd.DataFrame, sandbox: VonageSandbox, start=START, end=END):
-    expected = truth(sandbox, start, end)
-    assert len(expected) > 0
-    pd.testing.assert_frame_equal(imported(frame), expected, check_dtype=False)
+
+
+def assert_matches_truth(frame, sandbox, start=START, end=END):
+    contract.assert_matches_truth(frame, sandbox, start, end)
+
+
+def truth(sandbox, start=START, end=END):
+    return contract.truth(sandbox, start, end)
 
 
 def test_output_equals_the_simulator_truth_over_two_nights_across_dst():

@@ -5,7 +5,6 @@ PostgreSQL, executemany on SQLite."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import time
 
