@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing as mp
+import time
 
 import pandas as pd
 import pytest
@@ -95,6 +96,7 @@ def _reader(url, stop, results):
         with engine.connect() as c:
             c.execute(sa.text("SELECT COUNT(*), SUM(seconds) FROM time_in_activity_daily")).all()
         reads += 1
+        time.sleep(0.05)  # an analyst's query every few hundredths of a second
     results.put(reads)
     engine.dispose()
 
@@ -110,10 +112,10 @@ def test_sqlite_survives_two_loaders_and_a_reader(tmp_path):
     for p in loaders:
         p.start()
     for p in loaders:
-        p.join(300)
+        p.join(900)
     stop.set()
     reader.join(60)
     assert [p.exitcode for p in loaders] == [0, 0] and reader.exitcode == 0
     assert results.get(timeout=5) > 0
     engine = create_warehouse_engine(url)
-    assert count(engine, "a") == count(engine, "b") == 60_000
+    assert count(engine, "a") == count(engine, "b") == 60_000  # 3 nights of 20,000
