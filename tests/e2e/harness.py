@@ -38,37 +38,61 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
 CELERY_WORKER: dict[str, tuple[str, ...]] = {"airflow-worker": ("celery", "worker")}
 INIT_COMMANDS: tuple[tuple[str, ...], ...] = (("db", "migrate"),)  # airflow-init
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin"
+# settings that make the deployment what it is: the harness and docker-compose.yaml set each
+DEPLOYMENT_SETTINGS = (
+    "AIRFLOW__CORE__EXECUTOR", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC", "AIRFLOW__CELERY__BROKER_URL",
+    "AIRFLOW__CELERY__RESULT_BACKEND", "AIRFLOW__CELERY__WORKER_CONCURRENCY",
+    "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "AIRFLOW__CORE__LOAD_EXAMPLES",
+    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
+    "AGENT_STATUS_INTEGRATIONS", "AGENT_STATUS_WAREHOUSE_URL", "AGENT_STATUS_STAGING_DIR",
+    "AGENT_STATUS_GX_DIR", "GX_ANALYTICS_ENABLED",
+)
 
-_RUNNING: set[int] = set()  # process-group ids this module started and has not reaped
+_RUNNING: set[subprocess.Popen] = set()  # group leaders started here and not yet reaped
 ACTIVE: list[AirflowStack] = []  # stacks running now, whose logs a failing test shows
 
 
 def _kill_all() -> None:
-    for pgid in list(_RUNNING):
-        _kill_group(pgid, grace=3)
+    kill_groups(list(_RUNNING), grace=3)
 
 
 atexit.register(_kill_all)
 
 
-def _kill_group(pgid: int, grace: float = 15) -> None:
-    """SIGTERM the group, then SIGKILL what is left after ``grace`` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5)):
+def kill_groups(processes: list[subprocess.Popen], grace: float = 10) -> list[int]:
+    """SIGTERM every process group at once, SIGKILL what is left after ``grace`` seconds;
+    returns the pids of the groups that needed SIGKILL. Each process leads its own group."""
+    def alive(process):
+        process.poll()  # reap the leader: a zombie would still count as a group member
         try:
-            os.killpg(pgid, sig)
+            os.killpg(process.pid, 0)
+            return True
         except ProcessLookupError:
-            break
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-        else:
-            continue
-        break
-    _RUNNING.discard(pgid)
+            return False
+
+    def signal_group(process, sig):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    for process in processes:
+        signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(p) for p in processes):
+        time.sleep(0.2)
+    stubborn = [p for p in processes if alive(p)]
+    for process in stubborn:
+        signal_group(process, signal.SIGKILL)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        _RUNNING.discard(process)
+    return [p.pid for p in stubborn]
 
 
 def free_port() -> int:
@@ -77,9 +101,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class NotReady(Exception):
+    """Raised by a ``wait_for`` predicate to say "not yet", with the reason."""
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.5,
              on_timeout: Callable[[], str] | None = None):
-    """Poll ``predicate`` until it returns something truthy; fail naming ``what``."""
+    """Poll ``predicate`` until it returns something truthy; fail naming ``what``. A
+    component still starting (connection refused, 5xx) or ``NotReady`` means "not yet"; any
+    other exception (a failed run, a dead component, a wrong answer) fails at once."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -87,12 +117,22 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: flo
             value = predicate()
             if value:
                 return value
-        except Exception as error:  # a component still starting answers errors
+        except (requests.RequestException, NotReady) as error:
             last_error = error
         time.sleep(every)
     detail = on_timeout() if on_timeout else ""
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}"
-                       f"{f' (last error: {last_error})' if last_error else ''}\n{detail}")
+                       f"{f' (last: {last_error})' if last_error else ''}\n{detail}")
+
+
+def _interrupt_on_sigterm() -> None:
+    """A SIGTERM (CI timeout, kill) becomes KeyboardInterrupt, so fixtures' finally blocks
+    and atexit stop the components instead of orphaning them."""
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 @dataclass
@@ -109,15 +149,14 @@ class Component:
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                         cwd=ROOT, start_new_session=True)
         log.close()
-        _RUNNING.add(self.process.pid)
+        _RUNNING.add(self.process)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         if self.process is not None:
-            _kill_group(self.process.pid)
-            self.process.wait(timeout=10)
+            kill_groups([self.process])
 
     def tail(self, lines: int = 60) -> str:
         try:
@@ -158,8 +197,9 @@ class AirflowStack:
         passwords = self.home / "simple_auth_manager_passwords.json"
         # SimpleAuthManager generates a password per user unless this file already has one
         passwords.write_text(json.dumps({ADMIN_USER: ADMIN_PASSWORD}))
+        # nothing from the caller's Airflow or project settings leaks in (AIRFLOW_CONFIG...)
         env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AGENT_STATUS_"))}
+               if not key.startswith(("AIRFLOW", "_AIRFLOW", "AGENT_STATUS_"))}
         env.update({
             "AIRFLOW_HOME": str(self.home),
             "PYTHONPATH": str(ROOT / "plugins"),
@@ -209,6 +249,7 @@ class AirflowStack:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self, timeout: float = 240) -> AirflowStack:
+        _interrupt_on_sigterm()
         started = time.monotonic()
         for command in INIT_COMMANDS:
             result = self.airflow(*command, timeout=600)
@@ -217,8 +258,7 @@ class AirflowStack:
                                    f"{result.stderr}")
         self.timings = {"db migrate": time.monotonic() - started}
         ACTIVE.append(self)
-        names = dict(COMPONENTS)
-        for service, command in names.items():
+        for service, command in COMPONENTS.items():
             self._spawn(service, [AIRFLOW, *command])
         if self.executor == "CeleryExecutor":
             (service, command), = CELERY_WORKER.items()
@@ -243,7 +283,7 @@ class AirflowStack:
             status = answer.json()
             parts = ["metadatabase", "scheduler", "triggerer", "dag_processor"]
             if not all(status.get(p, {}).get("status") == "healthy" for p in parts):
-                return False
+                raise NotReady(f"health: {status}")
             scheduler = requests.get(f"http://127.0.0.1:{self.health_port}/health", timeout=5)
             return scheduler.status_code == 200 and self.token()
 
@@ -271,12 +311,33 @@ class AirflowStack:
                                + self.dump_logs())
 
     def stop(self) -> None:
+        """Every component's process group, all at once; the ones that ignored SIGTERM are
+        noted in their logs."""
+        started = [c for c in self.components if c.process is not None]
         try:
-            for component in reversed(self.components):
-                component.stop()
+            stubborn = kill_groups([c.process for c in started])
+            for component in started:
+                if component.process.pid in stubborn:
+                    with component.log_path.open("a") as log:
+                        log.write("\n[harness] did not stop on SIGTERM: killed\n")
         finally:
             if self in ACTIVE:
                 ACTIVE.remove(self)
+            if self.executor == "CeleryExecutor":
+                self._forget_queue()
+
+    def _forget_queue(self) -> None:
+        """Remove this deployment's queue and bindings from the shared Redis database."""
+        import redis
+
+        client = redis.Redis.from_url(self.env["AIRFLOW__CELERY__BROKER_URL"], socket_timeout=5)
+        try:
+            for key in list(client.scan_iter(match=f"*{self.queue}*")):
+                client.delete(key)
+        except redis.RedisError:
+            pass  # the broker is gone: nothing left to tidy
+        finally:
+            client.close()
 
     def dump_logs(self, lines: int = 60) -> str:
         parts = [f"===== {c.name} ({'running' if c.alive() else 'exited'}): {c.log_path}\n"
@@ -300,10 +361,11 @@ class AirflowStack:
         return result
 
     def token(self, username: str = ADMIN_USER, password: str = ADMIN_PASSWORD) -> str:
+        """A JWT from SimpleAuthManager: ``POST /auth/token`` answers 201."""
         answer = requests.post(f"{self.api_url}/auth/token",
                                json={"username": username, "password": password}, timeout=10)
         if answer.status_code != 201:
-            raise PermissionError(f"POST /auth/token: {answer.status_code} {answer.text}")
+            raise NotReady(f"POST /auth/token: {answer.status_code} {answer.text}")
         if username == ADMIN_USER:
             self._token = answer.json()["access_token"]
         return answer.json()["access_token"]
@@ -346,6 +408,7 @@ class AirflowStack:
 
     def wait_for_dags(self, dag_ids: list[str], timeout: float = 180) -> None:
         def listed():
+            self._check_alive()
             errors = self.import_errors()
             if errors:
                 raise AssertionError(f"DAG import errors: {errors}")
@@ -380,7 +443,7 @@ class AirflowStack:
 
 
 class RunFailed(Exception):
-    pass
+    """A DAG run ended failed: waiting longer cannot help."""
 
 
 def _fernet_key() -> str:

@@ -120,10 +120,7 @@ class Deployment:
         ensure_schema(self.engine)  # what the first mapping import would do
         self.stack = AirflowStack(
             self.root / "airflow", self.executor, self.metadata_url, broker_url=self.broker_url,
-            extra_env={"AGENT_STATUS_INTEGRATIONS": str(path),
-                       "AGENT_STATUS_WAREHOUSE_URL": self.warehouse_url,
-                       "AGENT_STATUS_STAGING_DIR": str(self.root / "staging"),
-                       "AGENT_STATUS_GX_DIR": str(self.root / "gx"), **connections})
+            extra_env={**agent_status_env(self.root, path, self.warehouse_url), **connections})
         self.stack.start()
         self.stack.wait_for_dags([f.dag_id for f in self.feeds])
         return self
@@ -228,6 +225,14 @@ class Deployment:
         """The night each DAG run imports (its own night, not the lookback)."""
         return [night_of(feed.integration, parse_time(r["data_interval_start"]),
                          parse_time(r["data_interval_end"])).label for r in runs]
+
+
+def agent_status_env(root: Path, integrations: Path, warehouse_url: str) -> dict[str, str]:
+    """What the project reads from the environment of every component (and so every task)."""
+    return {"AGENT_STATUS_INTEGRATIONS": str(integrations),
+            "AGENT_STATUS_WAREHOUSE_URL": warehouse_url,
+            "AGENT_STATUS_STAGING_DIR": str(root / "staging"),  # shared by every worker
+            "AGENT_STATUS_GX_DIR": str(root / "gx")}
 
 
 def assert_one_at_a_time_in_order(runs: list[dict], what: str) -> None:
