@@ -134,6 +134,11 @@ class JsonHandler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
 
+def header(headers: dict[str, str], name: str) -> str:
+    """A request header, whatever its case ("" when absent)."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
+
+
 class HttpSandbox(Sandbox):
     """A vendor imitation served over HTTP on 127.0.0.1, with fault injection."""
 
@@ -175,3 +180,13 @@ class HttpSandbox(Sandbox):
 
     def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
         raise NotImplementedError
+
+    def _authorised(self, headers) -> bool:
+        """Spend one call of the request's bearer token (``self._tokens``: token -> calls
+        left, filled by the sandbox's token endpoint); False when unknown or used up."""
+        token = header(headers, "Authorization").removeprefix("Bearer ")
+        with self._lock:
+            if self._tokens.get(token, 0) <= 0:
+                return False
+            self._tokens[token] -= 1
+            return True

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox
+from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
 from agent_status.simulator import Simulator
 
 WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
@@ -286,6 +286,3 @@ def _fault(code: str, message: str) -> tuple[int, dict, Any]:
         f"<faultcode>{code}</faultcode><faultstring>{escape(message)}</faultstring>"
         "</env:Fault></env:Body></env:Envelope>")
 
-
-def _header(headers: dict[str, str], name: str) -> str:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")

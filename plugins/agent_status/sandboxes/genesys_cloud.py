@@ -25,7 +25,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox
+from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
 from agent_status.simulator import Agent, Simulator
 
 CLIENT_ID, CLIENT_SECRET = "sandbox-client", "sandbox-secret"
@@ -134,13 +134,6 @@ class GenesysCloudSandbox(HttpSandbox):
             self._tokens[token] = self.token_ttl_requests
         return 200, {}, {"access_token": token, "token_type": "bearer", "expires_in": 86399}
 
-    def _authorised(self, headers) -> bool:
-        token = _header(headers, "Authorization").removeprefix("Bearer ")
-        with self._lock:
-            if self._tokens.get(token, 0) <= 0:
-                return False
-            self._tokens[token] -= 1
-            return True
 
     def _users(self, query) -> tuple[int, dict, Any]:
         if USERS_PERMISSION not in self.permissions:
@@ -307,9 +300,6 @@ def _iso_ms(values: pd.Series) -> pd.Series:
     text = values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
     return text.astype(object).where(values.notna(), None)
 
-
-def _header(headers: dict[str, str], name: str) -> str:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict, Any]:

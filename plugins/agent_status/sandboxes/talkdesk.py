@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox
+from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
 from agent_status.simulator import Simulator
 
 CLIENT_ID, CLIENT_SECRET = "sandbox-explore-client", "sandbox-explore-secret"
@@ -328,9 +328,6 @@ def _local_text(values: pd.Series, zone: ZoneInfo) -> pd.Series:
 def _week(moment: pd.Timestamp) -> int:
     return int((moment - _EPOCH) // _WEEK)
 
-
-def _header(headers: dict[str, str], name: str) -> str:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict, Any]:

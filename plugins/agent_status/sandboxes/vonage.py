@@ -30,7 +30,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox
+from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
 from agent_status.simulator import Simulator
 
 CLIENT_ID, CLIENT_SECRET = "sandbox-vcc-client", "sandbox-vcc-secret"
@@ -154,13 +154,6 @@ class VonageSandbox(HttpSandbox):
         return 200, {}, {"access_token": token, "token_type": "Bearer", "expires_in": 7200,
                          "scope": " ".join(sorted(scopes))}
 
-    def _authorised(self, headers) -> bool:
-        token = _header(headers, "Authorization").removeprefix("Bearer ")
-        with self._lock:
-            if self._tokens.get(token, 0) <= 0:
-                return False
-            self._tokens[token] -= 1
-            return True
 
     # -- data --------------------------------------------------------------------------------
 
@@ -218,6 +211,3 @@ def _iso(values: pd.Series) -> pd.Series:
     """``2026-10-24T22:00:00.000Z``."""
     return values.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
 
-
-def _header(headers: dict[str, str], name: str) -> str:
-    return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
