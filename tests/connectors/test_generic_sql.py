@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from agent_status.config import Integration
+from tests.connectors.contract import touching_equal_pieces
 from agent_status.connectors.base import VendorError, build_connector
 from agent_status.connectors.generic_sql import GenericSqlConnector, SikomConnector
 from agent_status.frames import conform_raw_events
@@ -120,11 +121,7 @@ def test_statuses_cut_at_local_midnight_are_merged_back(sikom_fall_back):
     raw = extract(sandbox, nights)
 
     # the pieces come back with identical labels, touching: the pipeline merges them
-    ordered = raw.sort_values(["external_user_id", "start_utc"])
-    same = ordered.external_user_id.eq(ordered.external_user_id.shift()) & \
-        ordered.vendor_activity_id.eq(ordered.vendor_activity_id.shift()) & \
-        ordered.start_utc.eq(ordered.end_utc.shift())
-    assert same.sum() > 0
+    assert touching_equal_pieces(raw) > 0
     assert_nights_match_truth(raw, sandbox, nights)
 
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from agent_status.config import Integration
+from tests.connectors.contract import touching_equal_pieces
 from agent_status.connectors.base import ConnectionInfo, VendorError, build_connector
 from agent_status.connectors.mitel import MitelConnector
 from agent_status.connectors.sql import engine_for
@@ -92,11 +93,7 @@ def test_rows_cut_at_local_midnight_are_merged_back(tmp_path):
 
     raw, nights = extract(sandbox, FALL_BACK)
 
-    ordered = raw.sort_values(["external_user_id", "start_utc"])
-    pieces = ordered.external_user_id.eq(ordered.external_user_id.shift()) & \
-        ordered.vendor_activity_id.eq(ordered.vendor_activity_id.shift()) & \
-        ordered.start_utc.eq(ordered.end_utc.shift())
-    assert pieces.sum() > 0
+    assert touching_equal_pieces(raw) > 0
     assert_nights_match_truth(raw, sandbox, nights)
 
 
