@@ -68,7 +68,7 @@ class Connector(ABC):
     def __init__(self, connection: ConnectionInfo, integration: Integration):
         self.connection = connection
         self.integration = integration
-        self.options = dict(integration.options)
+        self.options = self.spec.resolve_options(integration.options)
 
     @abstractmethod
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:

@@ -67,7 +67,7 @@ class GenesysEngageConnector(Connector):
         yield effective_states(media_states(rows), priority, start, end)
 
     def _priority(self) -> list[str]:
-        priority = self.options.get("media_priority", STATE_PRIORITY)
+        priority = self.options.get("media_priority") or STATE_PRIORITY
         if not priority or not all(isinstance(code, str) for code in priority):
             raise VendorError(f"integration {self.integration.name}: option media_priority must "
                               f"list state codes, highest first, e.g. {list(STATE_PRIORITY)}")
