@@ -49,3 +49,18 @@ def night_for_date(integration: Integration, night_date: dt.date) -> Night:
 
 def _utc(value: dt.datetime) -> dt.datetime:
     return dt.datetime.fromtimestamp(value.timestamp(), tz=dt.timezone.utc)
+
+
+def nights_before(integration: Integration, moment: dt.datetime, first: Night) -> list[Night]:
+    """The nights from the one holding ``moment`` up to the night before ``first``, oldest
+    first, never before start_date: the older nights a record starting at ``moment`` and
+    reaching ``first`` also covers (empty when it starts in ``first`` or later)."""
+    night_date = moment.astimezone(integration.zone).date()
+    if night_for_date(integration, night_date).start_utc > moment:  # before the cut-over
+        night_date -= dt.timedelta(days=1)
+    night_date = max(night_date, integration.start_date)
+    nights = []
+    while night_date < first.night_date:
+        nights.append(night_for_date(integration, night_date))
+        night_date += dt.timedelta(days=1)
+    return nights

@@ -40,12 +40,21 @@ def _as_utc(value) -> dt.datetime:
 
 def extract(integration_name: str, interval_start, interval_end, run_id: str,
             connection=None) -> dict:
-    """Read the vendor for the run's nights (its own and the lookback) into staged Parquet."""
+    """Read the vendor for the run's nights (its own and the lookback) into staged Parquet.
+
+    A vendor that selects records by their END time (``VendorSpec.selects_by``, Talkdesk 4.3)
+    hands over a long status only once it has ended, perhaps nights after it started. When a
+    record starts before the run's first night, the run reaches back to the night where it
+    starts and reads those older nights again (their other records had ended and come before),
+    so transform and load replace each of them whole, as any night: exact and idempotent."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from agent_status.connectors.base import ConnectionInfo, build_connector
+    from agent_status.connectors.registry import VENDORS
     from agent_status.frames import empty_raw_events
+    from agent_status.nights import nights_before
 
     integration = get_integration(integration_name)
     nights = _nights(integration, interval_start, interval_end)
@@ -56,13 +65,32 @@ def extract(integration_name: str, interval_start, interval_end, run_id: str,
     connector = build_connector(integration, connection)
     writer, rows = None, 0
     tmp_path = raw_path.with_suffix(".parquet.tmp")
-    try:
-        for chunk in connector.extract(nights[0].start_utc, nights[-1].end_utc):
+
+    def stage(start: dt.datetime, end: dt.datetime) -> pd.Timestamp | None:
+        """Append the vendor's records for ``[start, end)``; the earliest start among them."""
+        nonlocal writer, rows
+        earliest = None
+        for chunk in connector.extract(start, end):
             table = pa.Table.from_pandas(chunk, preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(tmp_path, table.schema)
             writer.write_table(table.cast(writer.schema))
             rows += len(chunk)
+            if len(chunk):
+                first = chunk.start_utc.min()
+                earliest = first if earliest is None else min(earliest, first)
+        return earliest
+
+    try:
+        earliest = stage(nights[0].start_utc, nights[-1].end_utc)
+        if VENDORS[integration.vendor].selects_by == "end_time" and earliest is not None:
+            older = nights_before(integration, earliest.to_pydatetime(), nights[0])
+            if older:
+                log.info("%s: a record ending in this run started on night %s: nights %s..%s "
+                         "are read and replaced again", integration.name, older[0].label,
+                         older[0].label, older[-1].label)
+                stage(older[0].start_utc, nights[0].start_utc)
+                nights = older + nights
         if writer is None:
             writer = pq.ParquetWriter(tmp_path, pa.Table.from_pandas(
                 empty_raw_events(), preserve_index=False).schema)

@@ -57,6 +57,10 @@ class VendorSpec:
     reports_local_time: bool = False
     # a vendor whose reports are in one fixed zone whatever the integration says (Five9, 1.4)
     fixed_source_timezone: str | None = None
+    # which records a query for [start, end) returns: those overlapping it ("overlap"), or
+    # those ENDING in it ("end_time", Talkdesk 4.3): a record that ends late reaches every
+    # earlier night it covers through tasks.extract, which reads those nights again
+    selects_by: str = "overlap"
 
     def check_options(self, options: dict[str, Any]) -> None:
         unknown = sorted(set(options) - set(self.options))
@@ -130,12 +134,15 @@ register(VendorSpec(
     name="talkdesk", label="Talkdesk", identifier="email", access="report_job",
     module="agent_status.connectors.talkdesk:TalkdeskConnector",
     # records are filtered by end time: a status open at run time appears once it ends (4.6)
-    default_lookback_nights=2,
+    default_lookback_nights=2, selects_by="end_time",
     options={
         "poll_seconds": Option((int, float), 5.0, "seconds between job-status calls", 0, 300),
         # 15 simultaneous reports per account (engineering-notes A.2)
         "max_concurrent_jobs": Option(int, 15, "report jobs at once", 1, 15),
         "window_days": Option(int, 31, "days per report job", 1, 31),  # a month (4.3)
+        # also bounds the wait on a status outside the documented list, e.g. sending (4.3)
+        "job_timeout_seconds": Option((int, float), 1800, "seconds from a job's creation to "
+                                      "its download", 1, 86400),
     },
 ))
 register(VendorSpec(

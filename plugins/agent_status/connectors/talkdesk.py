@@ -7,14 +7,20 @@ The contract, as the API pages tell it:
   extra ``region``; the API at the connection host, else that region's API host (4.2);
 - a report job (4.3), run by ``report_job.ReportJob``: ``POST /data/reports/user_status/jobs``
   with ``timezone`` UTC (times then need no zone) and a ``timespan`` of at most a month
-  (``window_days``, at most 31); ``GET .../jobs/{id}`` through created, processing, uploading to
-  done (failed, canceled and deleted are fatal); ``GET .../files/{id}`` redirects to a
-  short-lived signed URL, fetched at once and without the bearer token (the signature is the
-  credential); an expired link is asked for again;
+  (``window_days``, at most 31); ``GET .../jobs/{id}`` answers 200 with the status while the
+  job runs (created, processing, uploading; statuses outside the documented list, such as the
+  older API's ``sending``, count as running, bounded by the job timeout; failed, canceled and
+  deleted are fatal) and, once it is done, redirects (300 in the current reference, 303 in the
+  older guide) to ``.../files/{id}``, which is never followed blindly: a 200 with status
+  ``done`` is taken as done too. ``.../files/{id}`` (with the bearer token) answers 200 with
+  the report or redirects (302/303) to a short-lived signed storage URL, fetched at once and
+  without the bearer token (the signature is the credential); an expired link is asked for
+  again. Neither the signed URL nor the token ever reaches a message or a log line;
 - at most ``max_concurrent_jobs`` jobs at once (Talkdesk allows 15); a 429 beyond is retried;
-- records are selected by END time (4.3): a status running into the interval ended inside it,
-  one running out of it ends after it, so a margin is read on both sides; a status still open
-  at job time is not there at all and comes with a later run (the lookback, 4.6);
+- records are selected by END time (4.3): a status running out of the interval ends after it,
+  so a margin is read after it (and before, to join split records); a status still open at job
+  time is not there at all, and a status that ends after the run's nights comes with a later
+  run, which reads again every older night it covers (``VendorSpec.selects_by``, tasks.extract);
 - a status is split into contiguous records of the same label at a month change and on a team
   or campaign change (4.6): they are joined back here.
 The activity id is the ``status_label`` itself; custom statuses are activities of their own.
@@ -25,8 +31,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from urllib.parse import urljoin, urlsplit
 
 import pandas as pd
 import requests
@@ -34,7 +44,7 @@ import requests
 from agent_status.config import Integration
 from agent_status.connectors.auth import OAuthClientCredentials
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import HttpClient, RetriableError, RetryPolicy, classify
+from agent_status.connectors.http import HttpClient, RetriableError, RetryPolicy
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady, ReportJob
 from agent_status.connectors.sql import require_columns
@@ -49,6 +59,8 @@ JOBS = "/data/reports/user_status/jobs"
 FILES = "/data/reports/user_status/files"
 RUNNING = {"created", "processing", "uploading"}
 FAILED = {"failed", "canceled", "deleted"}
+# the job-status call's "done, the file is at Location" (4.3: 300 now, 303 in the older guide)
+REDIRECTS = {300, 301, 302, 303, 307, 308}
 MAX_WINDOW_DAYS = 31  # at most a month per job (4.3)
 MAX_CONCURRENT_JOBS = 15
 COLUMNS = {"user_email": "text", "status_label": "text", "status_start_at": "text",
@@ -57,8 +69,7 @@ COLUMNS = {"user_email": "text", "status_label": "text", "status_start_at": "tex
 
 class TalkdeskConnector(Connector):
     spec = VENDORS["talkdesk"]
-    status_margin = dt.timedelta(hours=12)  # longer than a status running across a boundary
-    job_timeout_seconds = 1800.0
+    status_margin = dt.timedelta(hours=12)  # a status running out of the interval (4.3)
 
     def __init__(self, connection: ConnectionInfo, integration: Integration, *,
                  sleep: Callable[[float], None] = time.sleep,
@@ -69,13 +80,16 @@ class TalkdeskConnector(Connector):
                                            scope=SCOPES)
         self.http = HttpClient(api_url, self.auth, sleep=sleep)
         self.files = requests.Session()  # signed URLs: no bearer token goes there (4.3)
+        self._locations: dict[str, str] = {}  # job id -> where its done-redirect pointed
+        self._locations_lock = threading.Lock()
+        _hide_signed_urls_in_urllib3_log()
         self.retry, self.sleep = RetryPolicy(), sleep
         self.window = dt.timedelta(days=min(self.options.get("window_days", MAX_WINDOW_DAYS),
                                             MAX_WINDOW_DAYS))
         self.job = ReportJob(
             name="Talkdesk user_status report", create=self._create, is_done=self._is_done,
             download=self._download, poll_seconds=self.options.get("poll_seconds", 5.0),
-            timeout_seconds=self.job_timeout_seconds,
+            timeout_seconds=float(self.options["job_timeout_seconds"]),
             max_concurrent=min(self.options.get("max_concurrent_jobs", MAX_CONCURRENT_JOBS),
                                MAX_CONCURRENT_JOBS),
             sleep=sleep, clock=clock)
@@ -115,37 +129,72 @@ class TalkdeskConnector(Connector):
         return job_id
 
     def _is_done(self, job_id: str) -> bool:
-        job = self.http.get_json(f"{JOBS}/{job_id}")
-        job = job.get("job") or job
-        status = str(job.get("status", "")).lower()
+        answer = self.http.request("GET", f"{JOBS}/{job_id}", allow_redirects=False)
+        if answer.status_code in REDIRECTS:  # done: the file is at Location (4.3)
+            location = answer.headers.get("Location")
+            if not location:
+                raise VendorError(f"Talkdesk user_status job {job_id}: HTTP "
+                                  f"{answer.status_code} without a Location header")
+            with self._locations_lock:
+                self._locations[job_id] = urljoin(answer.url or self.http.url(JOBS), location)
+            return True
+        try:
+            job = answer.json()
+        except ValueError as error:
+            raise VendorError(f"Talkdesk GET {JOBS}/{job_id}: expected the job as JSON, got "
+                              f"{answer.text[:100]!r}") from error
+        job = (job.get("job") or job) if isinstance(job, dict) else {}
+        status = str(job.get("status") or "").lower()
+        if not status:
+            raise VendorError(f"Talkdesk user_status job {job_id}: no 'status' in the answer "
+                              f"(keys {sorted(job)[:10]})")
         if job.get("timezone", "UTC") != "UTC":  # times are read as UTC (4.4)
             raise VendorError(f"Talkdesk user_status job {job_id} runs in time zone "
                               f"{job['timezone']!r}, not the UTC asked for")
         if status in FAILED:
             raise VendorError(f"Talkdesk user_status job {job_id} ended {status!r}")
-        if status not in RUNNING | {"done"}:
-            raise VendorError(f"Talkdesk user_status job {job_id}: unknown status {status!r}")
-        return status == "done"
+        if status == "done":  # a 200 with status done (the reference's status list, 4.3)
+            return True
+        if status not in RUNNING:  # e.g. the older API's "sending" (4.3): still running
+            raise JobNotReady(f"status {status!r}, not a documented one, taken as running")
+        return False
 
     def _download(self, job_id: str) -> pd.DataFrame:
-        link = self.http.request("GET", f"{FILES}/{job_id}", allow_redirects=False)
-        if link.is_redirect:
-            content = self._signed_file(link.headers["Location"], job_id)
+        with self._locations_lock:  # asked again after an expired link: the canonical URL
+            location = self._locations.pop(job_id, None) or self.http.url(f"{FILES}/{job_id}")
+        if _origin(location) != _origin(self.http.base_url):  # signed storage already
+            content = self._signed_file(location, job_id)
         else:
-            content = link.content  # served directly, with our own credentials
+            link = self.http.request("GET", location, allow_redirects=False)
+            if link.status_code in REDIRECTS and link.headers.get("Location"):
+                content = self._signed_file(urljoin(link.url or location,
+                                                    link.headers["Location"]), job_id)
+            else:
+                content = link.content  # served directly, with our own credentials (4.3)
         return _records(content, f"Talkdesk user_status job {job_id}")
 
     def _signed_file(self, url: str, job_id: str) -> bytes:
-        what = f"Talkdesk user_status job {job_id}: signed file"  # never the URL: it is a key
+        """The signed storage URL, without the bearer token; never named in a message: the
+        URL is a key (4.3), so no exception is chained to one that carries it."""
+        what = f"Talkdesk user_status job {job_id}: signed file"
 
         def attempt() -> bytes:
             try:
                 response = self.files.get(url, timeout=300)
-            except (requests.ConnectionError, requests.Timeout) as error:
-                raise RetriableError(f"{what}: {type(error).__name__}") from error
-            if response.status_code == 403:  # expired or used: ask for a new link (4.6)
+            except requests.RequestException as error:  # its message quotes the URL
+                if isinstance(error, (requests.ConnectionError, requests.Timeout,
+                                      requests.exceptions.ChunkedEncodingError)):
+                    raise RetriableError(f"{what}: {type(error).__name__}") from None
+                raise VendorError(f"{what}: {type(error).__name__}") from None
+            code = response.status_code
+            if code == 403:  # expired or used: ask for a new link (4.3)
                 raise JobNotReady(f"{what}: link refused (HTTP 403, expired?)", 0.0)
-            classify(response, what)
+            if code == 429 or code >= 500:
+                raise RetriableError(f"{what}: HTTP {code}")
+            if code >= 300:  # the storage's error code only: its message may quote the URL
+                error = re.search(r"<Code>([A-Za-z]{1,64})</Code>", response.text[:2000])
+                raise VendorError(f"{what}: HTTP {code}"
+                                  + (f" {error.group(1)}" if error else ""))
             return response.content
 
         return self.retry.run(attempt, what, self.sleep)
@@ -206,6 +255,35 @@ def _records(content: bytes, where: str) -> pd.DataFrame:
     return pd.DataFrame({"user_email": frame.user_email, "status_label": frame.status_label,
                          "start_utc": start.astype("datetime64[us, UTC]"),
                          "end_utc": end.astype("datetime64[us, UTC]")})
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+class _SignedUrlFilter(logging.Filter):
+    """urllib3 logs each request line, query string included, at DEBUG: a signed URL's query
+    is its signature (4.3), so it is cut from every urllib3 record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_QUERY.sub(r"\1?<query hidden>", a) if isinstance(a, str)
+                                else a for a in record.args)
+        if isinstance(record.msg, str) and "?" in record.msg:
+            record.msg = _QUERY.sub(r"\1?<query hidden>", record.msg)
+        return True
+
+
+_QUERY = re.compile(r"(\S*?)\?\S*")
+_FILTER = _SignedUrlFilter()
+
+
+def _hide_signed_urls_in_urllib3_log() -> None:
+    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
 
 
 def _utc_text(moment: dt.datetime) -> str:

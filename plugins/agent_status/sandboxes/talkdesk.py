@@ -2,19 +2,26 @@
 
 It renders the simulator's truth the way the Explore report gives it:
 - one record per status with ``user_email`` (the identifier), ``status_label``, start and end
-  in the job's ``timezone``, ``status_time``, team; logged-out time is not reported [I];
+  in the job's ``timezone``, ``status_time``, team; logged-out time is reported as ``Offline``
+  (Talkdesk's own example has a 54 h Offline, 4.5/4.6) only with ``report_offline`` [I: off by
+  default, as the end-to-end checks expect every status of a night to have ended];
 - a status is split into several contiguous records with the same label at a month change (in
   the job's time zone), when its agent changes team (every ``team_change_every``-th agent, every
   day at ``team_change_utc_hour``) and on a dialer campaign change (every
   ``campaign_split_every``-th call, at its middle) (4.6);
 - records are selected by END time in ``[timespan.from, timespan.to)``; with ``now`` only records
   that have ended exist (4.3, 4.6); a timespan is at most 31 days (4.3);
-- a job goes created -> processing -> uploading -> done, one step every ``polls_per_status``
-  status requests; jobs in ``fail_jobs`` (1-based creation numbers) end ``failed``; beyond
-  ``max_concurrent_jobs`` unfinished jobs a creation answers 429;
-- ``GET /files/{id}`` answers 303 to a signed URL served here, refused when it carries an
+- a job goes created -> processing -> uploading -> (``extra_statuses``, e.g. the older API's
+  ``sending``, 4.3) -> done, one step every ``polls_per_status`` status requests; jobs in
+  ``fail_jobs`` (1-based creation numbers) end ``failed``; beyond ``max_concurrent_jobs``
+  unfinished jobs a creation answers 429;
+- once done, ``GET /jobs/{id}`` answers ``job_done_answer``: 300 with a relative ``Location``
+  to ``/files/{id}`` (the current reference), 303 with an absolute one (the older guide), or
+  200 with status ``done`` (4.3);
+- ``GET /files/{id}`` answers ``file_answer``: 200 with the report itself, or 302 (older guide)
+  / 303 (current reference) to a signed URL served here, refused when it carries an
   ``Authorization`` header (as S3 does), after one use or ``signed_url_ttl_seconds``; the first
-  ``expire_first_urls`` links are issued already expired.
+  ``expire_first_urls`` links are issued already expired (4.3).
 """
 
 from __future__ import annotations
@@ -46,10 +53,11 @@ FILES = "/data/reports/user_status/files"
 SIGNED = "/signed/user-status/"
 MAX_TIMESPAN = dt.timedelta(days=31)  # 4.3
 STATUSES = ("created", "processing", "uploading", "done")
+OFFLINE = ("Offline", "Offline", None)  # a default status (4.5)
 TEAMS = ("Support", "Sales")
 _WEEK = pd.Timedelta(days=7)
 _EPOCH = pd.Timestamp("2000-01-03", tz="UTC")
-_PAD = pd.Timedelta(days=1)  # longer than any reported status
+_PAD = pd.Timedelta(days=1)  # weeks read around a timespan
 _WEEKS: dict[tuple[Simulator, int], pd.DataFrame] = {}  # the truth is a pure function: shared
 _RENDER_LOCK = threading.Lock()
 
@@ -74,8 +82,16 @@ class TalkdeskSandbox(HttpSandbox):
                  team_change_every: int = 3, team_change_utc_hour: int = 20,
                  campaign_split_every: int = 6,
                  concurrency_retry_after: float = 0.05,
-                 scopes: tuple[str, ...] = (READ_SCOPE, WRITE_SCOPE)):
+                 scopes: tuple[str, ...] = (READ_SCOPE, WRITE_SCOPE),
+                 job_done_answer: int = 300, file_answer: int = 303,
+                 extra_statuses: tuple[str, ...] = (), report_offline: bool = False):
         super().__init__(simulator, now, faults, port)
+        if job_done_answer not in (200, 300, 303) or file_answer not in (200, 302, 303):
+            raise ValueError("job_done_answer is 200, 300 or 303; file_answer 200, 302 or 303")
+        self.job_done_answer, self.file_answer = job_done_answer, file_answer
+        self.statuses = STATUSES[:-1] + tuple(extra_statuses) + STATUSES[-1:]
+        if report_offline:
+            self.state_map = {**self.state_map, "logged_out": OFFLINE}
         self.max_concurrent_jobs, self.polls_per_status = max_concurrent_jobs, polls_per_status
         self.fail_jobs, self.signed_url_ttl_seconds = set(fail_jobs), signed_url_ttl_seconds
         self.expire_first_urls = expire_first_urls
@@ -172,8 +188,8 @@ class TalkdeskSandbox(HttpSandbox):
                 return _error(404, "2005", f"Job {job_id} not found")
             job["polls"] += 1
             if job["active"] and job["polls"] % self.polls_per_status == 0:
-                position = STATUSES.index(job["status"]) + 1
-                job["status"] = STATUSES[position]
+                position = self.statuses.index(job["status"]) + 1
+                job["status"] = self.statuses[position]
                 if job["status"] == "processing" and job["number"] in self.fail_jobs:
                     job["status"] = "failed"
                 if job["status"] in ("done", "failed"):
@@ -183,12 +199,23 @@ class TalkdeskSandbox(HttpSandbox):
             payload = self._render(job)
             with self._lock:
                 job["payload"] = payload
+        if job["status"] == "done" and self.job_done_answer != 200:  # 4.3
+            files = f"{FILES}/{job_id}"
+            location = files if self.job_done_answer == 300 else f"{self.base_url}{files}"
+            with self._lock:
+                self.counts["done_redirects"] += 1
+            return self.job_done_answer, {"Location": location}, {"job": self._job(job_id)}
         return 200, {}, {"job": self._job(job_id)}
 
     def _file_link(self, job_id: str) -> tuple[int, dict, Any]:
         job = self._jobs.get(job_id)
         if job is None or job["status"] != "done":
             return _error(404, "2006", f"No file for job {job_id}")
+        if self.file_answer == 200:  # the report itself, to the bearer of a token (4.3)
+            with self._lock:
+                self.counts["downloads"] += 1
+            content = "text/csv" if job["format"] == "csv" else "application/json"
+            return 200, {"Content-Type": content}, job["payload"]
         token = uuid.uuid4().hex
         with self._lock:
             expired = self.counts["links"] < self.expire_first_urls
@@ -198,7 +225,7 @@ class TalkdeskSandbox(HttpSandbox):
         signature = hashlib.sha256(token.encode()).hexdigest()
         location = (f"{self.base_url}{SIGNED}{token}?X-Amz-Expires="
                     f"{self.signed_url_ttl_seconds:g}&X-Amz-Signature={signature}")
-        return 303, {"Location": location}, ""
+        return self.file_answer, {"Location": location}, ""
 
     def _signed_file(self, token: str, headers) -> tuple[int, dict, Any]:
         xml = {"Content-Type": "application/xml"}
@@ -306,7 +333,7 @@ class TalkdeskSandbox(HttpSandbox):
     def _week_truth(self, week: int) -> pd.DataFrame:
         """Reported statuses overlapping one UTC week, rendered once per simulator."""
         with _RENDER_LOCK:  # concurrent jobs render each week once
-            key = (self.simulator, week)
+            key = (self.simulator, week, tuple(sorted(self.state_map)))
             if key not in _WEEKS:
                 lo, hi = _EPOCH + week * _WEEK, _EPOCH + (week + 1) * _WEEK
                 truth = self.simulator.segments(lo.to_pydatetime(), hi.to_pydatetime())
