@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import traceback
 from contextlib import contextmanager
 
 import pandas as pd
@@ -13,7 +15,7 @@ from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.talkdesk import TalkdeskConnector, endpoints
 from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
 from agent_status.sandboxes.base import Faults, merge_adjacent
-from agent_status.sandboxes.talkdesk import TalkdeskSandbox
+from agent_status.sandboxes.talkdesk import CLIENT_SECRET, TalkdeskSandbox
 from agent_status.simulator import Simulator
 
 UTC = dt.timezone.utc
@@ -83,6 +85,66 @@ def test_output_equals_the_truth_over_two_nights_with_split_records_joined():
         assert sandbox.counts["downloads"] == sandbox.counts["jobs"] == len(sandbox.timespans)
         assert sandbox.counts["signed_refused_authorization"] == 0
         assert sandbox.counts["signed_refused_expired"] == 0
+
+
+@pytest.mark.parametrize("job_done_answer", [300, 303, 200])
+@pytest.mark.parametrize("file_answer", [303, 302, 200])
+def test_every_documented_way_to_say_done_and_to_serve_the_file(job_done_answer, file_answer):
+    """4.3: the job-status call redirects when done (300 with a relative Location now, 303 with
+    an absolute one in the older guide) or answers 200 "done"; the file call answers 200 with
+    the report or redirects (302/303) to a signed URL; ``sending`` (older API) is no failure."""
+    extra = ("sending",) if (job_done_answer + file_answer) % 2 else ()
+    with served(FEW_AGENTS, job_done_answer=job_done_answer, file_answer=file_answer,
+                extra_statuses=extra, polls_per_status=2) as sandbox:
+        raw = extract(sandbox, window_days=1)
+        expected = ordered(sandbox.expected(START, END))
+        assert len(expected) > 300
+        pd.testing.assert_frame_equal(ordered(raw), expected)
+        jobs = sandbox.counts["jobs"]
+        assert jobs >= 3 and sandbox.counts["downloads"] == jobs
+        assert sandbox.counts["done_redirects"] == (jobs if job_done_answer != 200 else 0)
+        assert sandbox.counts["links"] == (jobs if file_answer != 200 else 0)
+        assert sandbox.counts["signed_refused_authorization"] == 0
+
+
+def test_a_status_outside_the_documented_list_is_waited_for_within_the_job_timeout():
+    with served(FEW_AGENTS, extra_statuses=("sending",), stall_at="sending") as sandbox:
+        connector = connector_for(sandbox)
+        connector.job.timeout_seconds = 0.3
+        try:
+            with pytest.raises(VendorError, match=r"to finish not there 0.3s after its creation "
+                                                  r"\(last answer: status 'sending', not a "
+                                                  r"documented one"):
+                list(connector.extract(START, END))
+        finally:
+            connector.close()
+
+
+def test_no_signed_url_nor_token_reaches_a_message_or_a_log_line(caplog):
+    """Issue 9: the signed URL's query is its credential (4.3); urllib3 logs request lines and
+    a connection error quotes the URL: neither may reach the task log, chained or not."""
+    caplog.set_level(logging.DEBUG)
+    with served(FEW_AGENTS, unreachable_first_urls=1) as sandbox:
+        connector = TalkdeskConnector(sandbox.connection(), integration(window_days=31),
+                                      sleep=lambda seconds: None)
+        try:
+            with pytest.raises(VendorError, match=r"signed file: gave up after 8 attempts: "
+                                                  r".*ConnectionError") as failure:
+                list(connector.extract(START, END))
+        finally:
+            connector.close()
+        failed = "".join(traceback.format_exception(failure.value))
+        assert "signed file" in failed
+        extract(sandbox, window_days=1)  # and a run that works, logged at DEBUG as well
+        logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
+        assert "/signed/" in logged  # urllib3's request lines are there, their query is not
+        secrets = [url.split("?", 1)[1] for url in sandbox.signed_urls]
+        secrets += [url.rsplit("=", 1)[1] for url in sandbox.signed_urls]  # the signatures
+        secrets += [*sandbox._tokens, CLIENT_SECRET]
+        assert len(sandbox.signed_urls) > 2 and len(sandbox._tokens) >= 2
+        for secret in secrets:
+            assert secret not in failed and secret not in logged
+        assert "X-Amz-Signature" not in failed + logged
 
 
 def test_one_job_covers_a_month_at_most():

@@ -8,20 +8,22 @@ It renders the simulator's truth the way the Explore report gives it:
 - a status is split into several contiguous records with the same label at a month change (in
   the job's time zone), when its agent changes team (every ``team_change_every``-th agent, every
   day at ``team_change_utc_hour``) and on a dialer campaign change (every
-  ``campaign_split_every``-th call, at its middle) (4.6);
+  ``campaign_split_every``-th call, at its middle) (4.6); 0 turns either off;
 - records are selected by END time in ``[timespan.from, timespan.to)``; with ``now`` only records
   that have ended exist (4.3, 4.6); a timespan is at most 31 days (4.3);
 - a job goes created -> processing -> uploading -> (``extra_statuses``, e.g. the older API's
   ``sending``, 4.3) -> done, one step every ``polls_per_status`` status requests; jobs in
   ``fail_jobs`` (1-based creation numbers) end ``failed``; beyond ``max_concurrent_jobs``
-  unfinished jobs a creation answers 429;
+  unfinished jobs a creation answers 429; a job reaching ``stall_at`` stays there;
 - once done, ``GET /jobs/{id}`` answers ``job_done_answer``: 300 with a relative ``Location``
   to ``/files/{id}`` (the current reference), 303 with an absolute one (the older guide), or
   200 with status ``done`` (4.3);
 - ``GET /files/{id}`` answers ``file_answer``: 200 with the report itself, or 302 (older guide)
   / 303 (current reference) to a signed URL served here, refused when it carries an
   ``Authorization`` header (as S3 does), after one use or ``signed_url_ttl_seconds``; the first
-  ``expire_first_urls`` links are issued already expired (4.3).
+  ``expire_first_urls`` links are issued already expired and the first
+  ``unreachable_first_urls`` point at a port nobody listens on (4.3); ``signed_urls`` lists
+  every link issued (tests check none reaches a message or a log line).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import socket
 import threading
 import time
 import uuid
@@ -84,12 +87,15 @@ class TalkdeskSandbox(HttpSandbox):
                  concurrency_retry_after: float = 0.05,
                  scopes: tuple[str, ...] = (READ_SCOPE, WRITE_SCOPE),
                  job_done_answer: int = 300, file_answer: int = 303,
-                 extra_statuses: tuple[str, ...] = (), report_offline: bool = False):
+                 extra_statuses: tuple[str, ...] = (), report_offline: bool = False,
+                 stall_at: str | None = None, unreachable_first_urls: int = 0):
         super().__init__(simulator, now, faults, port)
         if job_done_answer not in (200, 300, 303) or file_answer not in (200, 302, 303):
             raise ValueError("job_done_answer is 200, 300 or 303; file_answer 200, 302 or 303")
         self.job_done_answer, self.file_answer = job_done_answer, file_answer
         self.statuses = STATUSES[:-1] + tuple(extra_statuses) + STATUSES[-1:]
+        self.stall_at, self.unreachable_first_urls = stall_at, unreachable_first_urls
+        self.signed_urls: list[str] = []
         if report_offline:
             self.state_map = {**self.state_map, "logged_out": OFFLINE}
         self.max_concurrent_jobs, self.polls_per_status = max_concurrent_jobs, polls_per_status
@@ -187,7 +193,8 @@ class TalkdeskSandbox(HttpSandbox):
             if job is None:
                 return _error(404, "2005", f"Job {job_id} not found")
             job["polls"] += 1
-            if job["active"] and job["polls"] % self.polls_per_status == 0:
+            if (job["active"] and job["polls"] % self.polls_per_status == 0
+                    and job["status"] != self.stall_at):
                 position = self.statuses.index(job["status"]) + 1
                 job["status"] = self.statuses[position]
                 if job["status"] == "processing" and job["number"] in self.fail_jobs:
@@ -219,12 +226,16 @@ class TalkdeskSandbox(HttpSandbox):
         token = uuid.uuid4().hex
         with self._lock:
             expired = self.counts["links"] < self.expire_first_urls
+            unreachable = self.counts["links"] < self.unreachable_first_urls
             self.counts["links"] += 1
             expires = 0.0 if expired else time.monotonic() + self.signed_url_ttl_seconds
             self._links[token] = {"job": job_id, "used": False, "expires": expires}
         signature = hashlib.sha256(token.encode()).hexdigest()
-        location = (f"{self.base_url}{SIGNED}{token}?X-Amz-Expires="
+        host = f"http://127.0.0.1:{_closed_port()}" if unreachable else self.base_url
+        location = (f"{host}{SIGNED}{token}?X-Amz-Expires="
                     f"{self.signed_url_ttl_seconds:g}&X-Amz-Signature={signature}")
+        with self._lock:
+            self.signed_urls.append(location)
         return self.file_answer, {"Location": location}, ""
 
     def _signed_file(self, token: str, headers) -> tuple[int, dict, Any]:
@@ -300,10 +311,10 @@ class TalkdeskSandbox(HttpSandbox):
             zone, ambiguous="NaT", nonexistent="shift_forward").dt.tz_convert("UTC")
         change = truth.start_utc.dt.floor("D") + self.team_change
         change = change.where(change > truth.start_utc, change + pd.Timedelta(days=1))
-        movers = truth.agent % max(self.team_change_every, 1) == 0
+        movers = _every(truth.agent, self.team_change_every)
         seconds = truth.start_utc.astype("int64") // 1_000_000
-        campaign = truth.state.eq("on_call") & (
-            (truth.agent * 7919 + seconds) % max(self.campaign_split_every, 1) == 0)
+        campaign = truth.state.eq("on_call") & _every(truth.agent * 7919 + seconds,
+                                                      self.campaign_split_every)
         middle = truth.start_utc + ((truth.end_utc - truth.start_utc) // 2).dt.floor("s")
         cuts = pd.concat([
             pd.DataFrame({"status": status, "moment": month, "cause": "month"}),
@@ -325,7 +336,7 @@ class TalkdeskSandbox(HttpSandbox):
                                "end_utc": start.shift(-1).where(~last, owner.end_utc),
                                "cause": bounds.cause.to_numpy()})
         day = ((pieces.start_utc - self.team_change).dt.floor("D") - _EPOCH).dt.days
-        mover = pieces.agent % max(self.team_change_every, 1) == 0
+        mover = _every(pieces.agent, self.team_change_every)
         pieces["team"] = np.where(mover, np.array(TEAMS)[(day + pieces.agent) % 2],
                                   np.array(TEAMS)[pieces.agent % 2])
         return pieces
@@ -350,6 +361,18 @@ def _moment(value: str, zone: ZoneInfo) -> dt.datetime:
 
 def _local_text(values: pd.Series, zone: ZoneInfo) -> pd.Series:
     return values.dt.tz_convert(zone).dt.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _every(numbers: pd.Series, every: int) -> pd.Series:
+    """Every ``every``-th number (by remainder); none when ``every`` is 0."""
+    return numbers % every == 0 if every else pd.Series(False, index=numbers.index)
+
+
+def _closed_port() -> int:
+    """A local port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _week(moment: pd.Timestamp) -> int:
