@@ -166,7 +166,10 @@ class TalkdeskConnector(Connector):
             content = self._signed_file(location, job_id)
         else:
             link = self.http.request("GET", location, allow_redirects=False)
-            if link.status_code in REDIRECTS and link.headers.get("Location"):
+            if link.status_code in REDIRECTS:  # to signed storage (4.3: 302 or 303)
+                if not link.headers.get("Location"):
+                    raise VendorError(f"Talkdesk user_status job {job_id}: file answer HTTP "
+                                      f"{link.status_code} without a Location header")
                 content = self._signed_file(urljoin(link.url or location,
                                                     link.headers["Location"]), job_id)
             else:
@@ -257,9 +260,12 @@ def _records(content: bytes, where: str) -> pd.DataFrame:
                          "end_utc": end.astype("datetime64[us, UTC]")})
 
 
-def _origin(url: str) -> tuple[str, str]:
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Where a URL points (scheme, host, port): the bearer token goes to the API's only."""
     parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"https": 443,
+                                                                  "http": 80}.get(scheme)
 
 
 class _SignedUrlFilter(logging.Filter):
