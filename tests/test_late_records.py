@@ -118,3 +118,26 @@ def test_a_status_ending_three_nights_late_replaces_every_night_it_covers(
                              params={"i": NAME})
     assert list(runs.night_date.astype(str)) == [nights[3].label]
     assert list(runs.status) == ["failed"]
+
+
+def test_the_older_nights_a_record_reaches_back_to():
+    from agent_status.config import Integration
+    from agent_status.nights import nights_before
+
+    # nights cut over at 06:00 Paris (05:00Z in November)
+    paris = Integration(name="n", vendor="talkdesk", conn_id="c", timezone="Europe/Paris",
+                        start_date=dt.date(2026, 11, 5), schedule="0 6 * * *")
+    first = night_for_date(paris, dt.date(2026, 11, 10))
+    utc = dt.timezone.utc
+
+    def dates(moment):
+        return [n.night_date.isoformat() for n in nights_before(paris, moment, first)]
+
+    assert dates(dt.datetime(2026, 11, 10, 5, 0, tzinfo=utc)) == []  # starts in the first
+    assert dates(dt.datetime(2026, 11, 10, 4, 59, 59, tzinfo=utc)) == ["2026-11-09"]
+    assert dates(dt.datetime(2026, 11, 8, 3, tzinfo=utc)) == [  # before 06:00 local: the 7th
+        "2026-11-07", "2026-11-08", "2026-11-09"]
+    assert dates(dt.datetime(2026, 10, 1, tzinfo=utc))[0] == "2026-11-05"  # never before start
+    older = nights_before(paris, dt.datetime(2026, 11, 8, 3, tzinfo=utc), first)
+    assert [n.end_utc for n in older[:-1]] == [n.start_utc for n in older[1:]]
+    assert older[-1].end_utc == first.start_utc
