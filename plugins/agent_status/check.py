@@ -256,7 +256,7 @@ def describe_sample(report: CheckReport, spec: VendorSpec, raw: pd.DataFrame,
                  "with its DST")
     else:
         times = "UTC instants from the vendor"
-    begun = raw.start_utc[(raw.start_utc >= pd.Timestamp(start))
+    begun = raw.start_utc[(raw.start_utc > pd.Timestamp(start))
                           & (raw.start_utc < pd.Timestamp(end))]
     if len(begun):
         zone = integration.zone
@@ -318,6 +318,8 @@ def mapping_coverage(report: CheckReport, segments: pd.DataFrame, url: str | Non
 
 def airflow_connection(integration: Integration) -> tuple[ConnectionInfo | None, str]:
     """The integration's Airflow connection as the CLI sees it, or why there is none."""
+    # Airflow's log masker warns about every short extra value it cannot mask ("eu")
+    logging.getLogger("airflow._shared.secrets_masker").setLevel(logging.ERROR)
     try:
         return ConnectionInfo.from_airflow(integration.conn_id, outside_task=True), ""
     except Exception as error:  # AirflowNotFoundException, a secrets backend that fails
