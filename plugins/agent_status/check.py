@@ -191,8 +191,11 @@ def unreachable_endpoints(connection: ConnectionInfo, spec: VendorSpec) -> list[
         endpoints.append(("extra token_url", token_url))
     import requests
 
-    problems = []
+    problems, probed = [], set()
     for where, url in endpoints:
+        if _address(url) in probed:
+            continue
+        probed.add(_address(url))
         try:
             requests.head(url, timeout=PROBE_SECONDS, allow_redirects=False).close()
         except requests.RequestException as error:
@@ -318,7 +321,9 @@ def mapping_coverage(report: CheckReport, segments: pd.DataFrame, url: str | Non
 
 def airflow_connection(integration: Integration) -> tuple[ConnectionInfo | None, str]:
     """The integration's Airflow connection as the CLI sees it, or why there is none."""
-    # Airflow's log masker warns about every short extra value it cannot mask ("eu")
+    import airflow.models  # noqa: F401  (configures Airflow's logging, then quieten it:)
+
+    # its log masker warns about every short extra value it cannot mask ("eu")
     logging.getLogger("airflow._shared.secrets_masker").setLevel(logging.ERROR)
     try:
         return ConnectionInfo.from_airflow(integration.conn_id, outside_task=True), ""
