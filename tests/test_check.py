@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from agent_status.check import Redactor, check_integration, sample_window
 from agent_status.cli import main
-from agent_status.config import get_integration
-from agent_status.connectors.base import ConnectionInfo
+from agent_status.config import Integration, get_integration
+from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.registry import VENDORS
 from agent_status.demo import connection_json
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
@@ -171,6 +171,45 @@ def test_wrong_credentials_sql_names_the_database_and_never_the_password(home, c
     assert PASSWORD not in out and quote_plus(PASSWORD) not in out
 
 
+def test_credentials_lacking_a_permission_are_named(home, capfd):
+    with served(sandbox_for("genesys_cloud", home.tmp_path, permissions=())) as sandbox:
+        name = home("genesys_cloud", sandbox.connection())
+        code, out = check(capfd, name)
+    assert code == 1
+    assert ("wrong credentials: Genesys Cloud refused login 'sandbox-client' of connection "
+            "check_genesys_cloud access (HTTP 403): the client or user lacks a role, permission "
+            "or scope") in out, out
+    assert "sandbox-secret" not in out
+
+
+def test_a_host_the_connector_finds_unreachable_after_its_retries_is_named():
+    """Hosts the connection does not name (a region's default) are not probed: the connector's
+    own connection errors, after its retries, are classified the same way."""
+    import requests
+
+    from agent_status.check import describe_failure
+    from agent_status.connectors.http import RetriableError
+
+    try:
+        try:
+            try:
+                raise requests.ConnectionError(
+                    "HTTPSConnectionPool(host='api.mypurecloud.xx', port=443): Max retries "
+                    "exceeded (Caused by NameResolutionError(\"Failed to resolve\"))")
+            except requests.ConnectionError as error:
+                raise RetriableError("GET https://api.mypurecloud.xx/api/v2/users: "
+                                     "ConnectionError") from error
+        except RetriableError as error:
+            raise VendorError("GET https://api.mypurecloud.xx/api/v2/users: gave up after 8 "
+                              f"attempts: {error}") from error
+    except VendorError as error:
+        line = describe_failure(error, VENDORS["genesys_cloud"],
+                                ConnectionInfo(conn_id="c", password=PASSWORD))
+    assert line == ("host unreachable (the name does not resolve: DNS): GET "
+                    "https://api.mypurecloud.xx/api/v2/users: gave up after 8 attempts: GET "
+                    "https://api.mypurecloud.xx/api/v2/users: ConnectionError")
+
+
 def test_unreachable_rest_host_fails_at_once_naming_host_and_port(home, capfd):
     port = closed_port()
     refused = home("ujet", ConnectionInfo(conn_id="x", host=f"http://127.0.0.1:{port}",
@@ -310,7 +349,8 @@ def test_redactor_hides_password_extras_and_url_passwords_in_every_encoding():
 
 
 def test_sample_window_is_the_middle_of_the_last_complete_night():
-    integration = get_integration_like("Europe/Paris")
+    integration = Integration(name="t", vendor="vonage", conn_id="c", timezone="Europe/Paris",
+                              start_date=dt.date(2026, 1, 1))
     before_cutover = dt.datetime(2026, 10, 25, 22, 30, tzinfo=dt.timezone.utc)  # 23:30 Paris
     night, start, end = sample_window(integration, now=before_cutover)
     assert night.night_date == dt.date(2026, 10, 24)  # the 25th is not over
@@ -324,9 +364,3 @@ def test_sample_window_is_the_middle_of_the_last_complete_night():
     with pytest.raises(ValueError, match="night 2026-10-25 of t is not over yet"):
         sample_window(integration, dt.date(2026, 10, 25), now=before_cutover)
 
-
-def get_integration_like(zone: str):
-    from agent_status.config import Integration
-
-    return Integration(name="t", vendor="vonage", conn_id="c", timezone=zone,
-                       start_date=dt.date(2026, 1, 1))

@@ -230,7 +230,7 @@ def describe_failure(error: BaseException, spec: VendorSpec, connection: Connect
             return f"host unreachable: the database {where}: {said}"
     network = next((c for c in causes if isinstance(c, requests.RequestException)), None)
     if network is not None:
-        return f"host unreachable: {_network_reason(network)}: {text}"
+        return f"host unreachable {_network_reason(network)}: {text}"
     if isinstance(error, VendorError):
         return text  # names the vendor, the field and the value
     return (f"{spec.label} answered in a shape the connector does not expect: "
