@@ -180,7 +180,12 @@ def check() -> int:
             if hasattr(sandbox, "build"):
                 today = dt.datetime.now(integration.zone).date()
                 sandbox.build(today - dt.timedelta(days=3), today)
-            connections[integration.conn_id] = connection_json(integration, sandbox.start())
+            try:
+                connections[integration.conn_id] = connection_json(integration, sandbox.start())
+            except OSError as error:  # the fixed port is taken
+                raise SystemExit(f"{integration.name}: its sandbox cannot listen on port "
+                                 f"{FIRST_PORT + position} ({error}): is `make airflow` or "
+                                 "`make demo` running? Stop it first") from error
             sandboxes.append(sandbox)
         import_connections(connections)
         failed = [integration.name for integration in integrations
