@@ -1,4 +1,5 @@
-# agent-status: `make demo` runs the nightly import through Airflow; `make test` runs the tests.
+# agent-status: `make demo` runs the nightly import through Airflow; `make test` runs the tests;
+# `make check` runs `agent-status check` against the demo sandboxes.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 # airflow standalone starts its components as `airflow ...` from PATH
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test airflow sandboxes bench e2e clean
+.PHONY: venv demo check test airflow sandboxes bench e2e clean
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
 
 demo: $(AIRFLOW_HOME)/airflow.db
 	$(PY) -m agent_status.demo run --nights 3
+
+# the demo sandboxes, then `agent-status check` for every demo integration
+check: $(AIRFLOW_HOME)/airflow.db
+	$(PY) -m agent_status.demo check
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

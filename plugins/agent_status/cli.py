@@ -1,4 +1,4 @@
-"""`agent-status`: the operator's commands (mappings, unmapped, re-apply, summary).
+"""`agent-status`: the operator's commands (mappings, unmapped, re-apply, summary, check).
 
 The warehouse is ``AGENT_STATUS_WAREHOUSE_URL`` or the embedded default (warehouse.py).
 """
@@ -117,6 +117,21 @@ def cmd_init(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from agent_status.check import run_check
+
+    return run_check(_integration(args.integration), night_date=args.night)
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agent-status", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         "re-apply activity mappings to loaded history and replay the quarantine")
     add("summary", cmd_summary, "per-integration import summary", integration=False)
     add("init-warehouse", cmd_init, "create the warehouse tables and views", integration=False)
+    check = sub.add_parser("check", help="test an integration against its vendor before its "
+                                         "first night: one small real read, checked and explained")
+    check.add_argument("--integration", required=True,
+                       help="integration name from the integrations file")
+    check.add_argument("--night", type=_date, help="local date of the night to sample "
+                                                   "(default: the last complete night)")
+    check.set_defaults(func=cmd_check)
     args = parser.parse_args(argv)
     from agent_status.config import ConfigError
     from agent_status.mappings import MappingFileError

@@ -1,5 +1,6 @@
 """`make demo`: sandboxes, connections and mappings for the demo integrations, then the nightly
-import of the last nights through Airflow (`airflow dags test`), then the summary."""
+import of the last nights through Airflow (`airflow dags test`), then the summary. `make check`
+runs `agent-status check` against the same sandboxes."""
 
 from __future__ import annotations
 
@@ -81,6 +82,17 @@ def connection_json(integration: Integration, connection) -> dict:
             "extra": json.dumps(connection.extra)}
 
 
+def import_connections(connections: dict[str, dict]) -> list[str]:
+    """The sandboxes' connections into Airflow's metadata database; returns the airflow CLI."""
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    conn_file = DEMO_DIR / "connections.json"
+    conn_file.write_text(json.dumps(connections, indent=2))
+    airflow = [str(Path(sys.executable).with_name("airflow"))]
+    subprocess.run(airflow + ["connections", "import", "--overwrite", str(conn_file)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return airflow
+
+
 def run(nights: int) -> int:
     from agent_status.cli import main as cli
 
@@ -93,12 +105,7 @@ def run(nights: int) -> int:
             sandbox.build(dates[0] - dt.timedelta(days=integration.lookback_nights), dates[-1])
         connections[integration.conn_id] = connection_json(integration, sandbox.start())
         sandboxes.append((integration, sandbox, dates))
-    DEMO_DIR.mkdir(parents=True, exist_ok=True)
-    conn_file = DEMO_DIR / "connections.json"
-    conn_file.write_text(json.dumps(connections, indent=2))
-    airflow = [str(Path(sys.executable).with_name("airflow"))]
-    subprocess.run(airflow + ["connections", "import", "--overwrite", str(conn_file)], check=True,
-                   stdout=subprocess.DEVNULL)
+    airflow = import_connections(connections)
     for integration, sandbox, _dates in sandboxes:
         employees, activities = mapping_csvs(integration, sandbox)
         cli(["import-employees", "--integration", integration.name, str(employees)])
@@ -161,16 +168,50 @@ def serve() -> int:
     return 0
 
 
+def check() -> int:
+    """`make check`: the sandboxes of the demo integrations (database ones built over the last
+    nights), their connections in Airflow, then `agent-status check` for each, as a user runs it."""
+    integrations = load_integrations()
+    command = str(Path(sys.executable).with_name("agent-status"))
+    sandboxes, connections = [], {}
+    try:
+        for position, integration in enumerate(integrations):
+            sandbox = sandbox_for(integration, position)
+            if hasattr(sandbox, "build"):
+                today = dt.datetime.now(integration.zone).date()
+                sandbox.build(today - dt.timedelta(days=3), today)
+            try:
+                connections[integration.conn_id] = connection_json(integration, sandbox.start())
+            except OSError as error:  # the fixed port is taken
+                raise SystemExit(f"{integration.name}: its sandbox cannot listen on port "
+                                 f"{FIRST_PORT + position} ({error}): is `make airflow` or "
+                                 "`make demo` running? Stop it first") from error
+            sandboxes.append(sandbox)
+        import_connections(connections)
+        failed = [integration.name for integration in integrations
+                  if subprocess.run([command, "check", "--integration", integration.name])
+                  .returncode != 0]
+    finally:
+        for sandbox in sandboxes:
+            sandbox.stop()
+    print(f"\n{len(integrations) - len(failed)} of {len(integrations)} demo integrations can "
+          f"import{': FAILED ' + ', '.join(failed) if failed else ''}")
+    return 1 if failed else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m agent_status.demo")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run")
     p.add_argument("--nights", type=int, default=3)
     sub.add_parser("serve")
+    sub.add_parser("check")
     args = parser.parse_args(argv)
     os.environ.setdefault("AGENT_STATUS_INTEGRATIONS", str(PROJECT_ROOT / "include" /
                                                            "integrations.yaml"))
-    return run(args.nights) if args.command == "run" else serve()
+    if args.command == "run":
+        return run(args.nights)
+    return check() if args.command == "check" else serve()
 
 
 if __name__ == "__main__":

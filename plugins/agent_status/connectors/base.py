@@ -34,10 +34,18 @@ class ConnectionInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_airflow(cls, conn_id: str) -> ConnectionInfo:
-        from airflow.sdk import BaseHook
+    def from_airflow(cls, conn_id: str, *, outside_task: bool = False) -> ConnectionInfo:
+        """The Airflow connection ``conn_id``. Outside a task (the CLI) the Task SDK reads only
+        ``AIRFLOW_CONN_*`` and secrets backends, so ``outside_task`` asks Airflow's core model,
+        which also reads the metadata database (where ``airflow connections add`` writes)."""
+        if outside_task:
+            from airflow.models.connection import Connection
 
-        conn = BaseHook.get_connection(conn_id)
+            conn = Connection.get_connection_from_secrets(conn_id)
+        else:
+            from airflow.sdk import BaseHook
+
+            conn = BaseHook.get_connection(conn_id)
         extra = conn.extra_dejson if hasattr(conn, "extra_dejson") else json.loads(conn.extra or "{}")
         return cls(conn_id=conn_id, conn_type=conn.conn_type or "", host=conn.host or "",
                    login=conn.login or "", password=conn.password or "", port=conn.port,
@@ -73,6 +81,19 @@ class Connector(ABC):
     @abstractmethod
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         """Raw events overlapping ``[start, end)`` (UTC), in chunks."""
+
+    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """A small real read for ``agent-status check``: the first chunk ``extract`` yields over
+        ``[start, end)``, through the same shape checks; later chunks are never read. A vendor
+        with a cheaper request (one page, a few rows) may override it."""
+        from agent_status.frames import empty_raw_events
+
+        chunks = iter(self.extract(start, end))
+        try:
+            first = next(chunks, None)
+        finally:
+            getattr(chunks, "close", lambda: None)()  # a generator stops where it is
+        return empty_raw_events() if first is None else first
 
     def close(self) -> None:
         """Release sessions and engines."""
