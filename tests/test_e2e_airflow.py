@@ -149,7 +149,10 @@ def test_three_nights_through_airflow(vendor, airflow_db, postgres_url, tmp_path
         assert set(events.night_date.astype(str)[events.external_user_id == missing_id]) == \
             {n.label for n in nights}, runs[["night_date", "run_id", "attempt", "events_loaded", "events_quarantined", "events_replayed"]].to_string()
         assert (runs.status == "success").all() and len(runs) >= 3
-        assert runs.events_replayed.fillna(0).sum() > 0  # the first night came back by replay
+        if VENDORS[vendor].selects_by != "end_time":
+            # the first night came back by replay; a vendor that selects by end time re-reads
+            # the older night a status started in, loading it directly instead (tasks.extract)
+            assert runs.events_replayed.fillna(0).sum() > 0
         engine.dispose()
     finally:
         sandbox.stop()
