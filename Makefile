@@ -15,6 +15,8 @@ export AIRFLOW__API__PORT ?= 8080
 # task runners report to the api-server's execution API, on the same port
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL ?= http://localhost:$(AIRFLOW__API__PORT)/execution/
 export GX_ANALYTICS_ENABLED := False
+# the Test button of connection forms (off by default in Airflow) runs `agent-status check`
+export AIRFLOW__CORE__TEST_CONNECTION := Enabled
 export PYTHONPATH := $(CURDIR)/plugins
 # airflow standalone starts its components as `airflow ...` from PATH
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -26,6 +28,7 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m agent_status.docs_assets fetch  # Data Docs styles and scripts, for offline viewing
 	touch $@
 
 venv: $(VENV)/.installed
