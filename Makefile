@@ -16,8 +16,10 @@ export AIRFLOW__API__PORT ?= 8080
 # task runners report to the api-server's execution API, on the same port
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL ?= http://localhost:$(AIRFLOW__API__PORT)/execution/
 export GX_ANALYTICS_ENABLED := False
+# the Test button of connection forms (off by default in Airflow) runs `agent-status check`
+export AIRFLOW__CORE__TEST_CONNECTION := Enabled
 export PYTHONPATH := $(CURDIR)/plugins
-# airflow standalone starts its components as `airflow ...` from PATH
+# the local Airflow starts its components as `airflow ...` from PATH
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: venv demo check test airflow sandboxes bench e2e clean
@@ -27,6 +29,7 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m agent_status.docs_assets fetch  # Data Docs styles and scripts, for offline viewing
 	touch $@
 
 venv: $(VENV)/.installed
@@ -36,6 +39,7 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
 	$(VENV)/bin/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 
 demo: $(AIRFLOW_HOME)/airflow.db
+	@echo '{"admin": "admin"}' > $(AIRFLOW_HOME)/passwords.json
 	$(PY) -m agent_status.demo run --nights 3
 
 # the demo sandboxes, then `agent-status check` for every demo integration
@@ -45,10 +49,10 @@ check: $(AIRFLOW_HOME)/airflow.db
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# api-server, scheduler, dag-processor and the sandboxes; prints the real URL; Ctrl-C stops all
 airflow: $(AIRFLOW_HOME)/airflow.db
 	@echo '{"admin": "admin"}' > $(AIRFLOW_HOME)/passwords.json
-	@echo "Airflow UI: http://localhost:$(AIRFLOW__API__PORT)  login: admin / admin"
-	$(PY) -m agent_status.demo serve & trap "kill $$!" EXIT; $(VENV)/bin/airflow standalone
+	$(PY) -m agent_status.demo airflow
 
 # a real Airflow (api-server, scheduler, dag-processor, triggerer; Local then Celery executor)
 # on PostgreSQL and Redis, driven by REST and the CLI; plus the docker-compose.yaml checks

@@ -19,7 +19,9 @@ from agent_status import PROJECT_ROOT
 DEFAULT_PATH = PROJECT_ROOT / "include" / "integrations.yaml"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 REQUIRED = ("name", "vendor", "conn_id", "timezone", "start_date")
-OPTIONAL = ("schedule", "lookback_nights", "source_timezone", "options", "description", "pool")
+OPTIONAL = ("schedule", "lookback_nights", "source_timezone", "options", "description", "pool",
+            "quality", "alerts")
+ALERT_KEYS = ("webhook", "email", "smtp_conn_id", "quarantine_share_above")
 
 
 class ConfigError(ValueError):
@@ -41,6 +43,10 @@ class Integration:
     # integrations sharing a vendor account share a pool with N slots, so their extracts
     # share the account's rate budget (create it with `airflow pools set NAME N 'desc'`)
     pool: str | None = None
+    # Great Expectations ``mostly`` per mapping expectation (quality.py); unset: the defaults
+    quality: dict[str, float] = field(default_factory=dict)
+    # notifiers on failure and on quarantine above a share (notifiers.py)
+    alerts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dag_id(self) -> str:
@@ -133,6 +139,8 @@ def load_integrations(path: Path | str | None = None) -> list[Integration]:
             start_date=start, schedule=schedule, lookback_nights=lookback,
             source_timezone=entry.get("source_timezone"), options=options,
             description=str(entry.get("description", "")), pool=pool,
+            quality=_check_quality(entry.get("quality"), where),
+            alerts=_check_alerts(entry.get("alerts"), where),
         ))
     return integrations
 
@@ -160,3 +168,53 @@ def _check_cron(value: Any, where: str) -> None:
     if len(fields) != 5 or fields[2:] != ["*", "*", "*"]:
         raise ConfigError(f"{where}: field 'schedule' must be a daily cut-over like '0 0 * * *' "
                           f"(minute hour * * *), got {value!r}")
+
+
+def _check_quality(value: Any, where: str) -> dict[str, float]:
+    from agent_status.quality import DEFAULT_MOSTLY
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: field 'quality' must be a mapping of expectation to mostly "
+                          f"(0..1), e.g. {{identifiers_mapped: 0.95}}")
+    for key, mostly in value.items():
+        if key not in DEFAULT_MOSTLY:
+            raise ConfigError(f"{where}: field 'quality.{key}' is not an expectation; allowed: "
+                              f"{sorted(DEFAULT_MOSTLY)}")
+        if isinstance(mostly, bool) or not isinstance(mostly, (int, float)) or not 0 <= mostly <= 1:
+            raise ConfigError(f"{where}: field 'quality.{key}' must be a share 0..1 (mostly), "
+                              f"got {mostly!r}")
+    return {key: float(mostly) for key, mostly in value.items()}
+
+
+def _check_alerts(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: field 'alerts' must be a mapping (webhook, email, "
+                          f"smtp_conn_id, quarantine_share_above)")
+    unknown = sorted(set(value) - set(ALERT_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {['alerts.' + k for k in unknown]}; "
+                          f"allowed: {list(ALERT_KEYS)}")
+    webhook = value.get("webhook")
+    if webhook is not None and not (isinstance(webhook, str)
+                                    and re.match(r"^https?://[^\s/]+", webhook)):
+        raise ConfigError(f"{where}: field 'alerts.webhook' must be an http(s) URL")
+    email = value.get("email")
+    if isinstance(email, str):
+        email = [email]
+    if email is not None and (not isinstance(email, list) or not email or not all(
+            isinstance(e, str) and re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", e) for e in email)):
+        raise ConfigError(f"{where}: field 'alerts.email' must be an e-mail address or a list "
+                          f"of them, got {value.get('email')!r}")
+    share = value.get("quarantine_share_above")
+    if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float))
+                              or not 0 <= share <= 1):
+        raise ConfigError(f"{where}: field 'alerts.quarantine_share_above' must be a share "
+                          f"0..1, got {share!r}")
+    smtp = value.get("smtp_conn_id")
+    if smtp is not None and not (isinstance(smtp, str) and smtp.strip()):
+        raise ConfigError(f"{where}: field 'alerts.smtp_conn_id' must be a connection id")
+    return {**value, **({"email": email} if email is not None else {})}

@@ -37,9 +37,33 @@ def doc_md(integration: Integration) -> str:
 | start date | {integration.start_date} |
 | extract pool | `{integration.pool or 'default_pool'}` (integrations sharing a vendor account share a pool with N slots, created with `airflow pools set NAME N 'desc'`) |
 
-Mapping status: `.venv/bin/agent-status unmapped --integration {integration.name}` lists identifiers and activities
-without a mapping. Resume this DAG once they are in: every missed night is imported in order.
+**Mapping status**: the **Mapping status** tab of this DAG (or [the status view](/agent-status/integrations/{integration.name}))
+lists unmapped identifiers with hints, unmapped vendor activities, quarantined time and the last nights' health,
+with links to the Data Docs; each run's **Night summary** tab says how its nights went. From a shell:
+`agent-status unmapped --integration {integration.name}`. Resume this DAG once the mappings are in: every missed
+night is imported in order.
+
+| quality (mostly) | {_quality(integration)} |
+|---|---|
+| alerts | {_alerts(integration)} |
+| asset | `agent_status__{integration.name}`: one event per run whose nights pass their quality checks |
 """
+
+
+def _quality(integration: Integration) -> str:
+    from agent_status.quality import mostly
+
+    return ", ".join(f"{k} {v:.0%}" for k, v in mostly(integration.quality).items())
+
+
+def _alerts(integration: Integration) -> str:
+    alerts = integration.alerts or {}
+    targets = (["webhook"] if alerts.get("webhook") else []) + list(alerts.get("email") or [])
+    if not targets:
+        return "none (set `alerts` in the integrations file)"
+    share = alerts.get("quarantine_share_above")
+    return (", ".join(targets) + " on failure"
+            + (f" and when a night quarantines over {share:.0%}" if share is not None else ""))
 
 
 def _source_zone(integration: Integration) -> str:
@@ -51,25 +75,44 @@ def _source_zone(integration: Integration) -> str:
     return "none: the vendor reports UTC"
 
 
+def asset_for(integration: Integration):
+    """The integration's loaded agent-status data, as an Airflow Asset."""
+    from airflow.sdk import Asset
+
+    return Asset(name=f"agent_status__{integration.name}",
+                 uri=f"agent-status://{integration.name}/agent_status_events",
+                 group="agent-status")
+
+
 def build_dag(integration: Integration):
     import pendulum
     from airflow.sdk import dag, get_current_context, task
-    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    from agent_status.night_timetable import NightTimetable
+    from agent_status.notifiers import notifiers_for
 
     zone = pendulum.timezone(integration.timezone)
     start = pendulum.datetime(integration.start_date.year, integration.start_date.month,
                               integration.start_date.day, tz=zone)
 
+    spec = VENDORS[integration.vendor]
+    # downstream DAGs (dbt, exports, adherence) can be scheduled on this: one event per run
+    # whose nights passed their quality checks, its extras naming the nights and their counts
+    loaded_asset = asset_for(integration)
+    failure_alerts = notifiers_for(integration, "failure")
+
     @dag(
         dag_id=integration.dag_id,
+        dag_display_name=f"{spec.label}: {integration.name} ({integration.timezone})",
         description=f"{VENDORS[integration.vendor].label} agent status, nightly",
         doc_md=doc_md(integration),
-        schedule=CronDataIntervalTimetable(integration.schedule, timezone=zone),
+        schedule=NightTimetable(integration.schedule, timezone=zone),
         start_date=start,
         catchup=True,
         max_active_runs=1,
         is_paused_upon_creation=True,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS,
+                      **({"on_failure_callback": failure_alerts} if failure_alerts else {})},
         tags=["agent-status", integration.vendor],
         render_template_as_native_obj=False,
     )
@@ -107,6 +150,28 @@ def build_dag(integration: Integration):
 
             return guarded(tasks.load, manifest, get_current_context()["ti"].try_number)
 
-        load(transform(extract()))
+        @task(outlets=[loaded_asset])
+        def quality(summary: dict) -> dict:
+            """Fail the run (red, filterable) when a night is below its quality threshold;
+            otherwise emit the asset event. Data is already loaded either way."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from agent_status import tasks
+
+            context = get_current_context()
+            result = tasks.quality_gate(summary)
+            for notifier in (notifiers_for(integration, "quarantine")
+                             if result["alert"] else []):
+                notifier({**context, "agent_status_details": result["alert"]})
+            if result["failed"]:
+                raise AirflowFailException(
+                    f"{integration.name}: night(s) below their quality threshold: "
+                    + "; ".join(f"{n['night']}: {', '.join(n['reasons'])}"
+                                for n in result["failed"])
+                    + " (data loaded; fix the mappings, then clear this task)")
+            context["outlet_events"][loaded_asset].extra = result["asset_extra"]
+            return result
+
+        quality(load(transform(extract())))
 
     return agent_status_import()

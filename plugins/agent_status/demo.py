@@ -8,22 +8,20 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent_status import PROJECT_ROOT
 from agent_status.config import Integration, load_integrations
-from agent_status.nights import night_for_date
 from agent_status.sandboxes import sandbox_class
 from agent_status.simulator import Simulator
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 SANDBOX_DIR = PROJECT_ROOT / "data" / "sandboxes"
-FIRST_PORT = 18401
 WFM_ACTIVITIES = {"ready": (10, "Available"), "on_call": (11, "Call"),
                   "wrap_up": (12, "Wrap-up"), "break": (20, "Break"), "lunch": (21, "Lunch"),
                   "logged_out": (30, "Logged out")}  # "meeting" is left unmapped on purpose
@@ -40,7 +38,7 @@ def sandbox_for(integration: Integration, position: int):
     simulator = simulator_for(integration)
     if hasattr(cls, "build"):
         return cls(simulator, path=SANDBOX_DIR / f"{integration.name}.sqlite")
-    return cls(simulator, port=FIRST_PORT + position)
+    return cls(simulator)  # a free port: the connections imported into Airflow name it
 
 
 def last_nights(integration: Integration, count: int, today: dt.date | None = None) -> list[dt.date]:
@@ -82,20 +80,42 @@ def connection_json(integration: Integration, connection) -> dict:
             "extra": json.dumps(connection.extra)}
 
 
-def import_connections(connections: dict[str, dict]) -> list[str]:
-    """The sandboxes' connections into Airflow's metadata database; returns the airflow CLI."""
+def import_connections(connections: dict) -> None:
+    """The sandboxes' connections (free ports, demo credentials) into Airflow's metadata."""
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     conn_file = DEMO_DIR / "connections.json"
     conn_file.write_text(json.dumps(connections, indent=2))
+    conn_file.chmod(0o600)
     airflow = [str(Path(sys.executable).with_name("airflow"))]
     subprocess.run(airflow + ["connections", "import", "--overwrite", str(conn_file)], check=True,
                    stdout=subprocess.DEVNULL)
-    return airflow
+
+
+def demo_integrations_file(nights: int) -> Path:
+    """The demo's integrations: the shipped file, each starting ``nights`` nights ago, so that
+    resuming a DAG catches up exactly those nights, as it would in production."""
+    import yaml
+
+    source = Path(os.environ.get("AGENT_STATUS_DEMO_SOURCE", PROJECT_ROOT / "include" /
+                                 "integrations.yaml"))
+    document = yaml.safe_load(source.read_text(encoding="utf-8"))
+    for entry, integration in zip(document["integrations"], load_integrations(source)):
+        entry["start_date"] = last_nights(integration, nights)[0].isoformat()
+    DEMO_DIR.mkdir(parents=True, exist_ok=True)
+    target = DEMO_DIR / "integrations.yaml"
+    target.write_text(f"# written by `make demo` from {source.name}: each integration starts "
+                      f"{nights} nights ago\n" + yaml.safe_dump(document, sort_keys=False))
+    return target
 
 
 def run(nights: int) -> int:
+    """Set up the sandboxes, connections and mappings, then let a real Airflow (api-server,
+    scheduler, dag-processor) catch up each integration's last nights, as a resume would."""
     from agent_status.cli import main as cli
+    from agent_status.local_airflow import LocalAirflow, free_port
 
+    started = time.monotonic()
+    os.environ["AGENT_STATUS_INTEGRATIONS"] = str(demo_integrations_file(nights))
     integrations = load_integrations()
     sandboxes, connections = [], {}
     for position, integration in enumerate(integrations):
@@ -105,64 +125,106 @@ def run(nights: int) -> int:
             sandbox.build(dates[0] - dt.timedelta(days=integration.lookback_nights), dates[-1])
         connections[integration.conn_id] = connection_json(integration, sandbox.start())
         sandboxes.append((integration, sandbox, dates))
-    airflow = import_connections(connections)
+    import_connections(connections)
     for integration, sandbox, _dates in sandboxes:
         employees, activities = mapping_csvs(integration, sandbox)
         cli(["import-employees", "--integration", integration.name, str(employees)])
         cli(["import-activities", "--integration", integration.name, str(activities)])
-    failures = []
+    failures: list[tuple[str, str]] = []
+    port = free_port(int(os.environ.get("AIRFLOW__API__PORT", "8080")))
     try:
-        # two integrations at a time (2 cores); each imports its nights in order
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            for failed in pool.map(lambda item: _import_nights(airflow, *item), sandboxes):
-                failures.extend(failed)
+        with LocalAirflow(port, Path(os.environ["AIRFLOW_HOME"]) / "demo-logs") as stack:
+            dag_ids = [i.dag_id for i in integrations]
+            stack.wait_ready(dag_ids)
+            print(f"Airflow is up ({time.monotonic() - started:.0f}s): resuming "
+                  f"{len(dag_ids)} integrations, {nights} nights each", flush=True)
+            for dag_id in dag_ids:
+                stack.set_paused(dag_id, False)  # the UI toggle: catch up every missed night
+            failures = _wait_for_nights(stack, integrations, nights)
+            for dag_id in dag_ids:
+                stack.set_paused(dag_id, True)  # quiet until `make airflow`
     finally:
         for _integration, sandbox, _dates in sandboxes:
             sandbox.stop()
     cli(["summary"])
     print(f"""
-Validation reports (GX Data Docs): {PROJECT_ROOT / 'data' / 'gx'}/<integration>/gx/uncommitted/data_docs/local_site/index.html
-Unmapped identifiers and activities: .venv/bin/agent-status unmapped
-Query the warehouse:  sqlite3 data/warehouse.sqlite "SELECT * FROM time_in_activity_daily LIMIT 20"
-Open the Airflow UI:  make airflow   (then http://localhost:8080, login in README)""")
+Imported in {time.monotonic() - started:.0f}s. Next:
+  make check     test every demo integration's connection and contract (agent-status check)
+  make airflow   the Airflow UI (login admin / admin): the runs, their logs, the "Agent status"
+                 page (what needs attention and why), each DAG's "Mapping status" tab
+  .venv/bin/agent-status unmapped
+  sqlite3 data/warehouse.sqlite 'SELECT * FROM time_in_activity_daily LIMIT 20'""")
     return 1 if failures else 0
 
 
-def _import_nights(airflow: list[str], integration: Integration, sandbox, dates) -> list:
+def _wait_for_nights(stack, integrations, nights: int, timeout: float = 900) -> list:
+    """Print each night as its run ends; the failed ones."""
+    deadline = time.monotonic() + timeout
+    reported: set[tuple[str, str]] = set()
     failures = []
-    for night_date in dates:
-        night = night_for_date(integration, night_date)
-        run_after = (night.end_utc + dt.timedelta(hours=1)).isoformat()
-        started = time.monotonic()
-        result = subprocess.run(airflow + ["dags", "test", integration.dag_id, run_after],
-                                capture_output=True, text=True)
-        ok = result.returncode == 0 and "state=success" in result.stdout + result.stderr
-        print(f"{'ok    ' if ok else 'FAILED'} {integration.dag_id} night {night_date} "
-              f"[{night.start_utc:%Y-%m-%d %H:%M}Z, {night.end_utc:%Y-%m-%d %H:%M}Z) "
-              f"in {time.monotonic() - started:.1f}s", flush=True)
-        if not ok:
-            failures.append((integration.name, night_date))
-            log = DEMO_DIR / f"{integration.name}_{night_date}.log"
-            log.write_text(result.stdout + result.stderr)
-            print(f"       log: {log}", flush=True)
+    pending = {i.dag_id: i for i in integrations}
+    while pending and time.monotonic() < deadline:
+        stack.check_alive()
+        for dag_id, integration in list(pending.items()):
+            runs = stack.runs(dag_id)
+            for run in runs:
+                key = (dag_id, run["dag_run_id"])
+                if run["state"] not in ("success", "failed") or key in reported:
+                    continue
+                reported.add(key)
+                seconds = (dt.datetime.fromisoformat(run["end_date"])
+                           - dt.datetime.fromisoformat(run["start_date"])).total_seconds()
+                night = dt.datetime.fromisoformat(run["data_interval_start"]).astimezone(
+                    integration.zone).date()
+                ok = run["state"] == "success"
+                print(f"{'ok    ' if ok else 'FAILED'} {dag_id} night {night} in {seconds:.1f}s"
+                      + ("" if ok else f" (run {run['dag_run_id']}: see the Airflow UI)"),
+                      flush=True)
+                if not ok:
+                    failures.append((integration.name, str(night)))
+            done = [r for r in runs if r["state"] in ("success", "failed")]
+            if len(done) >= nights:
+                del pending[dag_id]
+        time.sleep(2)
+    for dag_id in pending:
+        print(f"FAILED {dag_id}: its nights did not finish within {timeout:.0f}s", flush=True)
+        failures.append((dag_id, "timeout"))
     return failures
 
 
-def serve() -> int:
-    """Serve the HTTP sandboxes (and build the database ones) until interrupted (make airflow)."""
-    running = []
+def serve(with_airflow: bool = False) -> int:
+    """Serve the HTTP sandboxes (and build the database ones) until interrupted; with
+    ``with_airflow``, also a local Airflow (make airflow), all stopped on Ctrl-C."""
+    from agent_status.local_airflow import LocalAirflow, free_port
+
+    running, connections = [], {}
     for position, integration in enumerate(load_integrations()):
         sandbox = sandbox_for(integration, position)
         if hasattr(sandbox, "build"):
             today = dt.datetime.now(integration.zone).date()
             sandbox.build(integration.start_date - dt.timedelta(days=1), today)
-        sandbox.start()
+        connections[integration.conn_id] = connection_json(integration, sandbox.start())
         running.append(sandbox)
         print(f"{integration.name}: {sandbox.connection().host or sandbox.connection().extra}")
+    import_connections(connections)
+    stack = None
     try:
+        if with_airflow:
+            port = free_port(int(os.environ.get("AIRFLOW__API__PORT", "8080")))
+            stack = LocalAirflow(port, Path(os.environ["AIRFLOW_HOME"]) / "logs-local")
+            stack.start()
+            stack.wait_ready([i.dag_id for i in load_integrations()])
+            print(f"\nAirflow UI: {stack.url}  login: {stack.user} / {stack.password}  "
+                  f"(Ctrl-C stops Airflow and the sandboxes)", flush=True)
         while True:
-            time.sleep(3600)
+            time.sleep(2)
+            if stack is not None:
+                stack.check_alive()
     except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+    finally:
+        if stack is not None:
+            stack.stop()
         for sandbox in running:
             sandbox.stop()
     return 0
@@ -180,12 +242,7 @@ def check() -> int:
             if hasattr(sandbox, "build"):
                 today = dt.datetime.now(integration.zone).date()
                 sandbox.build(today - dt.timedelta(days=3), today)
-            try:
-                connections[integration.conn_id] = connection_json(integration, sandbox.start())
-            except OSError as error:  # the fixed port is taken
-                raise SystemExit(f"{integration.name}: its sandbox cannot listen on port "
-                                 f"{FIRST_PORT + position} ({error}): is `make airflow` or "
-                                 "`make demo` running? Stop it first") from error
+            connections[integration.conn_id] = connection_json(integration, sandbox.start())
             sandboxes.append(sandbox)
         import_connections(connections)
         failed = [integration.name for integration in integrations
@@ -205,13 +262,21 @@ def main(argv=None) -> int:
     p = sub.add_parser("run")
     p.add_argument("--nights", type=int, default=3)
     sub.add_parser("serve")
-    sub.add_parser("check")
+    sub.add_parser("check", help="the demo sandboxes, then `agent-status check` for each "
+                   "integration (make check)")
+    sub.add_parser("airflow", help="sandboxes and a local Airflow until Ctrl-C (make airflow)")
     args = parser.parse_args(argv)
-    os.environ.setdefault("AGENT_STATUS_INTEGRATIONS", str(PROJECT_ROOT / "include" /
-                                                           "integrations.yaml"))
+    # after `make demo`, the UI shows the demo's integrations (the shipped file, shifted)
+    demo_file = DEMO_DIR / "integrations.yaml"
+    os.environ.setdefault("AGENT_STATUS_INTEGRATIONS", str(
+        demo_file if demo_file.is_file() else PROJECT_ROOT / "include" / "integrations.yaml"))
+    # SIGTERM (a CI timeout, `kill`) stops the children like Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     if args.command == "run":
         return run(args.nights)
-    return check() if args.command == "check" else serve()
+    if args.command == "check":
+        return check()
+    return serve(with_airflow=args.command == "airflow")
 
 
 if __name__ == "__main__":

@@ -237,3 +237,35 @@ def _night_from_json(item: dict) -> Night:
     return Night(dt.datetime.fromisoformat(item["start_utc"]),
                  dt.datetime.fromisoformat(item["end_utc"]),
                  dt.date.fromisoformat(item["night_date"]))
+
+
+def quality_gate(summary: dict) -> dict:
+    """Each loaded night's quality level (quality.py), the quarantine alert, the asset extras."""
+    from agent_status.quality import assess
+
+    integration = get_integration(summary["integration"])
+    verdicts = [assess(str(item["night"]), item, integration.quality)
+                for item in summary["nights"]]
+    threshold = (integration.alerts or {}).get("quarantine_share_above")
+    alert = []
+    for item in summary["nights"]:
+        total = int(item.get("events_loaded") or 0) + int(item.get("events_quarantined") or 0)
+        share = int(item.get("events_quarantined") or 0) / total if total else 0.0
+        if threshold is not None and share > threshold:
+            alert.append(f"night {item['night']}: {item['events_quarantined']} of {total} events "
+                         f"quarantined ({share:.1%} > {threshold:.0%})")
+    for line in [r for v in verdicts if v.level != "passed" for r in v.reasons]:
+        log.warning("%s: %s", integration.name, line)
+    return {
+        "nights": [v.as_dict() for v in verdicts],
+        "failed": [v.as_dict() for v in verdicts if v.level == "failed"],
+        "warnings": [v.as_dict() for v in verdicts if v.level == "warning"],
+        "alert": alert,
+        "asset_extra": {
+            "integration": integration.name, "vendor": integration.vendor,
+            "nights": [{**{k: item.get(k) for k in ("night", "events_extracted", "events_loaded",
+                                                      "events_quarantined", "events_defaulted")},
+                        "quality": v.level} for item, v in zip(summary["nights"], verdicts)],
+            "events_replayed": summary.get("replayed", 0),
+        },
+    }
