@@ -452,3 +452,41 @@ def _local(moment, zone, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def _listed(values: list[str]) -> str:
     shown = ", ".join(repr(v) for v in values[:MAX_LISTED])
     return shown + (f" and {len(values) - MAX_LISTED} more" if len(values) > MAX_LISTED else "")
+
+
+def check_connection(connection: ConnectionInfo, vendors: list[str]) -> tuple[bool, str]:
+    """The connection form's Test button (hooks.py): the integrations that use this connection
+    are checked as `agent-status check` does; a connection no integration uses yet is checked
+    as its vendor with default options (for a database: it connects and answers)."""
+    import sqlalchemy as sa
+
+    from agent_status.config import load_integrations
+
+    redact = Redactor(connection)
+    try:
+        users = [i for i in load_integrations()
+                 if i.conn_id == connection.conn_id and i.vendor in vendors]
+    except Exception as error:  # noqa: BLE001 - a broken integrations file is the message
+        return False, redact(f"the integrations file cannot be read: {error}")
+    if not users and VENDORS[vendors[0]].access == "sql":
+        from agent_status.connectors.sql import engine_for
+
+        try:
+            engine = engine_for(connection)
+            try:
+                with engine.connect() as db:
+                    db.execute(sa.text("SELECT 1"))
+            finally:
+                engine.dispose()
+        except Exception as error:  # noqa: BLE001
+            return False, redact(describe_failure(error, VENDORS[vendors[0]], connection))
+        return True, ("the database answers; no integration uses this connection yet: run "
+                      "`agent-status check --integration NAME` once one does")
+    if not users:
+        users = [Integration(name="connection_test", vendor=vendors[0],
+                             conn_id=connection.conn_id, timezone="UTC",
+                             start_date=dt.date.today() - dt.timedelta(days=2))]
+    reports = [check_integration(integration, connection) for integration in users]
+    lines = [line for report in reports for line in report.lines()
+             if "PROBLEM" in line or line.startswith(("ok", "FAILED"))]
+    return all(r.ok for r in reports), " | ".join(line.strip() for line in lines)

@@ -1,0 +1,69 @@
+"""The connection form's Test button: the hook of each connection type runs the same check as
+`agent-status check` (sandbox on loopback), and says what is wrong without the secret."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent_status.sandboxes import sandbox_class
+from agent_status.simulator import Simulator
+from tests.helpers import write_integrations
+
+
+@pytest.fixture
+def vonage(tmp_path, monkeypatch):
+    sandbox = sandbox_class("vonage")(Simulator(seed=3, agent_count=6, timezone="UTC"))
+    connection = sandbox.start()
+    monkeypatch.setenv("AGENT_STATUS_WAREHOUSE_URL", f"sqlite:///{tmp_path / 'w.sqlite'}")
+    _unrelated_integration(tmp_path)  # no integration uses the tested connection yet
+    yield sandbox, connection
+    sandbox.stop()
+
+
+def _unrelated_integration(tmp_path):
+    write_integrations(tmp_path / "integrations.yaml", [{
+        "name": "other", "vendor": "ujet", "conn_id": "other_conn", "timezone": "UTC",
+        "start_date": "2026-11-01"}])
+
+
+def _env_connection(monkeypatch, conn_id, connection, password=None):
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({
+        "conn_type": "agent_status_vonage", "host": connection.host, "login": connection.login,
+        "password": password if password is not None else connection.password,
+        "extra": connection.extra}))
+
+
+def test_a_working_connection_passes(vonage, monkeypatch):
+    from agent_status.hooks import VonageHook
+
+    _sandbox, connection = vonage
+    _env_connection(monkeypatch, "vonage_ok", connection)
+    ok, message = VonageHook(conn_id="vonage_ok").test_connection()
+    assert ok, message
+    assert "can import" in message
+
+
+def test_wrong_credentials_fail_without_the_secret(vonage, monkeypatch):
+    from agent_status.hooks import VonageHook
+
+    _sandbox, connection = vonage
+    _env_connection(monkeypatch, "vonage_bad", connection, password="Recognisable-S3cret!")
+    ok, message = VonageHook(conn_id="vonage_bad").test_connection()
+    assert not ok
+    assert "credentials" in message.lower()
+    assert "Recognisable-S3cret!" not in message
+
+
+def test_a_database_connection_no_integration_uses_yet(tmp_path, monkeypatch):
+    from agent_status.hooks import AcdDatabaseHook
+
+    _unrelated_integration(tmp_path)
+    database = tmp_path / "acd.sqlite"
+    database.write_bytes(b"")
+    monkeypatch.setenv("AIRFLOW_CONN_ACD", json.dumps({
+        "conn_type": "agent_status_acd_database",
+        "extra": {"sqlalchemy_url": f"sqlite:///{database}"}}))
+    ok, message = AcdDatabaseHook(conn_id="acd").test_connection()
+    assert ok and "database answers" in message
