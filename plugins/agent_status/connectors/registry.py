@@ -111,6 +111,16 @@ register(VendorSpec(
         "query": Option(str, None, "SQL returning the agent trace (include/sql/vendors)"),
         "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
         "acd": Option(int, 1, "the CMS ACD number", 1),
+        # 9.3: AG_ACTV.EVENT_TIME in a public importer schema; older guesses read STARTTIME
+        "time_column": Option(str, "EVENT_TIME", "trace column with the local time of the "
+                              "state change", required=True),
+        # 9.3: "hour, minute, and second format" (importer schema); not confirmed by Avaya
+        "time_encoding": Option(str, "hhmmss", "how the time column counts: HHMMSS, HHMM or "
+                                "seconds since midnight", choices=("hhmmss", "hhmm", "seconds")),
+        "sequence_column": Option(str, "WMODE_SEQ", "trace column ordering events of the same "
+                                  "second ('' if the trace has none)"),
+        # 9.2: only 1-4 are published; e.g. {5: OTHER}
+        "workmode_codes": Option(dict, None, "more numeric WORKMODE codes -> work mode names"),
     },
 ))
 register(VendorSpec(
