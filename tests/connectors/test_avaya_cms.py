@@ -105,6 +105,20 @@ def test_every_rendering_of_the_trace_is_read_exactly_on_the_fall_back_night(tmp
     assert_night_matches_truth(sandbox, FALL_BACK)
 
 
+def test_the_trace_in_any_row_order_is_placed_exactly(tmp_path):
+    """The database returns a day's rows in no particular order: the repeated hour is placed
+    from the chain of durations, not from the order rows arrive in (local_time)."""
+    sandbox = sandbox_for(tmp_path, FALL_BACK)
+    for statement in ("CREATE TABLE shuffled AS SELECT * FROM ag_actv "
+                      "ORDER BY (rowid * 7919) % 1009 DESC",
+                      "DELETE FROM ag_actv", "INSERT INTO ag_actv SELECT * FROM shuffled"):
+        execute(sandbox, statement)
+    rendered = table(sandbox)
+    assert not rendered.EVENT_TIME.is_monotonic_increasing
+
+    assert_night_matches_truth(sandbox, FALL_BACK)
+
+
 def test_the_time_encoding_is_the_option_not_a_guess(tmp_path):
     """The same instant written HHMMSS and in seconds: 01:30:00 is 13000 and 5400."""
     hhmmss = table(sandbox_for(tmp_path / "a", SUMMER, agents=3))
