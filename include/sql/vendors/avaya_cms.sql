@@ -11,7 +11,7 @@
 --   DURATION    seconds in the state (NULL while it is still running)
 -- These names follow a public importer schema of AG_ACTV (9.3); the table name ag_actv is
 -- not confirmed by Avaya (9.1). Replace the query (integration option "query") if your CMS
--- names them otherwise, e.g. SELECT ..., starttime AS event_time ...
+-- names them otherwise (or only set time_column, e.g. STARTTIME, for another time column).
 -- Bound parameters: acd, start_date and end_date (local dates, inclusive), written with a colon.
 SELECT *
 FROM ag_actv
