@@ -123,8 +123,9 @@ def test_the_time_encoding_is_the_option_not_a_guess(tmp_path):
     """The same instant written HHMMSS and in seconds: 01:30:00 is 13000 and 5400."""
     hhmmss = table(sandbox_for(tmp_path / "a", SUMMER, agents=3))
     seconds = table(sandbox_for(tmp_path / "b", SUMMER, agents=3, time_encoding="seconds"))
-    wall = lambda t: (t.EVENT_TIME // 10000) * 3600 + (t.EVENT_TIME // 100 % 100) * 60 + t.EVENT_TIME % 100  # noqa: E731
-    assert (wall(hhmmss) == seconds.EVENT_TIME).all()
+    time = hhmmss.EVENT_TIME
+    assert ((time // 10000) * 3600 + (time // 100 % 100) * 60 + time % 100
+            == seconds.EVENT_TIME).all()
     assert (hhmmss.EVENT_TIME != seconds.EVENT_TIME).any()
 
 

@@ -61,7 +61,8 @@ class _Option:
 
 
 def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
-           seconds: str | None = None, local_end: str | None = None, source: str) -> tuple[pd.Series, pd.Series]:
+           seconds: str | None = None, local_end: str | None = None,
+           source: str) -> tuple[pd.Series, pd.Series]:
     first, second, ambiguous = localize(frame[local_start], zone)
     if seconds is not None:
         duration = pd.to_timedelta(frame[seconds].astype("float64"), unit="s")
@@ -93,8 +94,10 @@ def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
                 if finish is None or finish >= begin:
                     out.append(_Option(in_second, begin, finish))
         if not out:  # an end before its start in both occurrences
+            length = (f"to {frame.at[i, local_end]}" if local_end is not None
+                      else f"for {frame.at[i, seconds]} s")
             raise VendorError(f"{source}: agent {frame.at[i, agent]!r}: the status from "
-                              f"{wall[i]} to {wall_end[i]} ends before it starts")
+                              f"{wall[i]} {length} ends before it starts")
         return out
 
     for (name, _), rows in frame[pending].groupby([agent, day[pending]], sort=False):
@@ -106,13 +109,13 @@ def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
         # wall order (a status of no length before the one starting in the same second): the
         # result does not depend on the order the rows came in
         ordered = sorted(rows.index, key=lambda i: (wall[i], first_end[i], i))
-        elements = ([[_Option(False, first[max(before, key=lambda i: (first[i], i))],
-                              _end(first_end[max(before, key=lambda i: (first[i], i))]))]]
-                    if before else [])
-        elements += [options(i) for i in ordered]
-        if after:
-            last = min(after, key=lambda i: (first[i], i))
-            elements.append([_Option(True, first[last], _end(first_end[last]))])
+        elements = [options(i) for i in ordered]
+        if before:  # the agent's status just before: the head of the first part
+            i = max(before, key=lambda i: (first[i], i))
+            elements.insert(0, [_Option(False, first[i], _end(first_end[i]))])
+        if after:  # and just after: the tail of the second part
+            i = min(after, key=lambda i: (first[i], i))
+            elements.append([_Option(True, first[i], _end(first_end[i]))])
         # identical rows are interchangeable: count a swap of two of them as one placement
         same = [False] * len(elements)
         offset = 1 if before else 0
@@ -151,10 +154,9 @@ def _cheapest(elements: list[list[_Option]], same: list[bool], name, walls, sour
                     f"fit both occurrences of the repeated hour equally well (a session inside "
                     f"it between two logouts?); the data cannot decide where they belong")
             return choice
-        if bound >= overlap * (len(elements) + 1):
-            raise VendorError(f"{source}: agent {name!r}: no placement of the statuses at local "
-                              f"{walls[0]} in the repeated hour")  # cannot happen: every
-        bound = max(1, bound * 2)  # choice has a finite cost
+        # every choice has a finite cost, at most this: the search always ends
+        assert bound < overlap * (len(elements) + 1)
+        bound = max(1, bound * 2)
 
 
 def _link(previous_end, start, overlap: int) -> int:
@@ -195,8 +197,8 @@ def _search(elements, same, bound: int, overlap: int):
                 elif total == known[0]:
                     new[next_key] = (total, min(2, known[1] + count), known[2])
         if len(new) > MAX_STATES:
-            raise VendorError(f"too many possible placements of {len(elements)} statuses in the "
-                              f"repeated hour")
+            raise VendorError(f"too many possible placements of {len(elements)} overlapping "
+                              f"statuses of one agent in the repeated hour")
         history.append(new)
         states = new
     best = None
