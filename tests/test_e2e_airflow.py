@@ -91,7 +91,9 @@ def test_three_nights_through_airflow(vendor, airflow_db, postgres_url, tmp_path
         write_integrations(tmp_path / "integrations.yaml", [{
             "name": name, "vendor": vendor, "conn_id": f"e2e_{vendor}_conn", "timezone": zone,
             "start_date": first.isoformat(), "lookback_nights": 1,
-            **({"source_timezone": zone} if VENDORS[vendor].reports_local_time else {})}])
+            **({"source_timezone": zone} if VENDORS[vendor].reports_local_time else {}),
+            # a SQL sandbox's site query (Mitel's is required input, vendors.md 7.1)
+            **({"options": sandbox.options()} if hasattr(sandbox, "options") else {})}])
         monkeypatch.setenv(f"AIRFLOW_CONN_E2E_{vendor.upper()}_CONN", "")
         _set_connection(f"e2e_{vendor}_conn", connection)
         integration = get_integration(name)

@@ -200,3 +200,23 @@ def test_the_sikom_vendor_is_wired_to_its_sandbox_and_connector():
     for vendor in ("sikom", "generic_sql"):
         spec = CONNECTORS[vendor].spec
         assert spec.name == vendor and spec.identifier == "user_name" and spec.reports_local_time
+
+
+def test_a_session_the_repeated_hour_cannot_place_fails_naming_the_agent(tmp_path):
+    """A login from 01:10 to 01:40 on the fall-back night, alone between logouts: both
+    occurrences fit equally, so the import stops instead of guessing (local_time)."""
+    sandbox = GenericSqlSandbox(Simulator(timezone="America/New_York", agent_count=3),
+                                path=tmp_path / "acd.sqlite")
+    sandbox.build(dt.date(2026, 10, 31), dt.date(2026, 11, 1))
+    engine = sa.create_engine(sandbox.url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO acd_state_log (login, state, began, ended) VALUES "
+            "('x.ghost', 'Available', '2026-11-01 01:10:00', '2026-11-01 01:25:00'), "
+            "('x.ghost', 'Talking', '2026-11-01 01:25:00', '2026-11-01 01:40:00')"))
+    engine.dispose()
+    nights = nights_from(integration(sandbox), dt.date(2026, 10, 31))
+
+    with pytest.raises(VendorError, match="generic_sql query on generic_sql_sandbox: agent "
+                                          "'x.ghost'.*01:10:00, 01:25:00.*cannot decide"):
+        extract(sandbox, nights)

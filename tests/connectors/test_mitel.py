@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from agent_status import SQL_DIR
 from agent_status.config import Integration
+from agent_status.connectors.registry import VENDORS
 from tests.connectors.contract import touching_equal_pieces
 from agent_status.connectors.base import ConnectionInfo, VendorError, build_connector
 from agent_status.connectors.mitel import MitelConnector
@@ -42,7 +44,7 @@ def build(tmp_path, first: dt.date, zone: str = "Europe/Paris", **kwargs) -> Mit
 
 
 def extract(sandbox: MitelSandbox, first: dt.date, **options):
-    integ = integration(sandbox.simulator.timezone, **options)
+    integ = integration(sandbox.simulator.timezone, **{**sandbox.options(), **options})
     nights = [night_for_date(integ, first + dt.timedelta(days=i)) for i in range(2)]
     connector = build_connector(integ, sandbox.connection())
     assert isinstance(connector, MitelConnector)
@@ -145,6 +147,25 @@ def test_a_query_returning_wrong_columns_fails_naming_the_column(tmp_path, query
         extract(sandbox, FALL_BACK, query=query)
 
 
+def test_the_site_query_is_required_input(tmp_path):
+    """CCMData has no public event-level agent state table (7.1): no default query runs."""
+    sandbox = build(tmp_path, FALL_BACK, simulator={"agent_count": 3})
+    integ = integration("Europe/Paris")
+    night = night_for_date(integ, FALL_BACK)
+
+    with pytest.raises(VendorError, match="vendor mitel needs option 'query'.*include/sql/"
+                                          "vendors/mitel.sql"):
+        list(build_connector(integ, sandbox.connection()).extract(night.start_utc,
+                                                                  night.end_utc))
+    with pytest.raises(ValueError, match="option 'query' is required for vendor mitel"):
+        VENDORS["mitel"].check_options({})
+    template = (SQL_DIR / "vendors" / "mitel.sql").read_text()
+    assert "BI_Voice_V1_AgentNotReady_Trace" in template
+    assert "BI_Voice_V1_AgentShift_OverridingState" in template
+    assert not [line for line in template.splitlines()
+                if line.strip() and not line.lstrip().startswith("--")]  # never run: no SQL
+
+
 def test_a_sql_server_connection_is_built_from_the_airflow_connection():
     """CCMData is on SQL Server: pyodbc with an ODBC driver named in extra.url_query, the
     password staying in the connection's password field."""
@@ -161,3 +182,12 @@ def test_a_sql_server_connection_is_built_from_the_airflow_connection():
     assert engine.url.query["driver"] == "ODBC Driver 18 for SQL Server"
     assert "s3cret" not in repr(engine.url)
     engine.dispose()
+
+
+def test_the_demo_integration_passes_the_sandbox_query():
+    from agent_status.config import load_integrations
+    from agent_status.sandboxes.mitel import QUERY
+
+    demo = [i for i in load_integrations(SQL_DIR.parent / "integrations.yaml")
+            if i.vendor == "mitel"]
+    assert demo and all(i.options["query"].strip() == QUERY.strip() for i in demo)

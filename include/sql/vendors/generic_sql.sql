@@ -6,7 +6,10 @@
 --   agentidentifier  text      the user identifier WFM matches on (user name; case-, spelling-
 --                              and space-sensitive, vendors.md 0.1)
 --   starttime        datetime  local start, in the database's time zone (the integration's
---                              source_timezone; daylight saving time is resolved by the importer)
+--                              source_timezone; daylight saving time is resolved by the importer:
+--                              in the repeated autumn hour each status is placed so the agent's
+--                              timeline stays whole; a session entirely inside that hour, between
+--                              two logouts, fits both occurrences and stops the import, named)
 --   endtime          datetime  local end; NULL while the status is still ongoing
 --                              (both plain local timestamps, without time zone: convert a
 --                              timestamp with time zone in the query, e.g. AT TIME ZONE)

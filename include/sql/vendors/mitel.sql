@@ -1,26 +1,45 @@
--- Mitel MiVoice Business / MiContact Center Business (vendors.md 7): agent state events from
--- the CCMData database (SQL Server), one row per agent state, in the ACD's local time.
--- MiCC-B documents only per-interval views (AgentEventStats...), not its event-level agent
--- state store (7.1, 7.3), so this default reads tables of the shape below; point it at your
--- installation's agent event / agent trace source with the integration option "query":
---   tblData_AgentStateEvents: AgentReporting (agent reporting number), State (Idle, ACD,
---     ACD Hold, Non ACD, Non ACD Hold, Outbound, Outbound Hold, Do Not Disturb, Make Busy,
---     System Make Busy, Work Timer, Logged out...), ReasonCode (Make Busy / Do Not Disturb
---     reason code), StartTime and EndTime (local, EndTime NULL while running), Duration
---     (seconds, NULL while running)
---   tblConfig_Agent: Reporting, UserName (the agent's user name, the identifier WFM matches)
--- The connector needs these columns back: user_name, agent_reporting, state, reason_code,
--- start_local, duration. Durations, not end times, place states exactly across DST.
--- Bound parameters: start_local and end_local, the import window widened by a day, as naive
--- local datetimes. Portable SQL: runs unchanged on SQL Server and SQLite.
-SELECT a.UserName AS user_name,
-       e.AgentReporting AS agent_reporting,
-       e.State AS state,
-       CAST(e.ReasonCode AS VARCHAR(10)) AS reason_code,
-       e.StartTime AS start_local,
-       e.Duration AS duration
-FROM tblData_AgentStateEvents e
-LEFT JOIN tblConfig_Agent a ON a.Reporting = e.AgentReporting
-WHERE e.StartTime < :end_local
-  AND (e.EndTime IS NULL OR e.EndTime > :start_local)
-ORDER BY e.AgentReporting, e.StartTime
+-- Mitel MiVoice Business / MiContact Center Business (vendors.md 7): the contract of the query
+-- a site gives with the integration option "query" (required). This file is the template to
+-- copy; the connector never runs it by itself: no public source names an event-level agent
+-- state table in CCMData (7.1), so a default over invented tables would fail on every real
+-- system.
+--
+-- Return one row per agent state, in the ACD's local time (the integration's source_timezone),
+-- with exactly these column names (any order, any case):
+--   user_name        the agent's user name, the identifier WFM matches (vendors.md 0.1)
+--   agent_reporting  the agent's reporting number (named in errors when user_name is NULL)
+--   state            Idle, ACD, ACD Hold, Non ACD, Outbound, Do Not Disturb, Make Busy,
+--                    System Make Busy, Work Timer, Logged out... (7.2)
+--   reason_code      the Make Busy / Do Not Disturb reason code, else NULL
+--   start_local      local start of the state
+--   duration         seconds in the state, NULL while it is still running (durations, not end
+--                    times, place states exactly across the repeated autumn hour)
+-- Bound parameters (optional, written with a colon): start_local and end_local, the import
+-- window widened by a day, as naive local datetimes; filter on overlap.
+--
+-- Candidate sources the public evidence gives (7.1; mitel-networks/micc-api-samples,
+-- MiCCDataAnalytics/PowerBI, which needs SELECT on CCMData and CCMStatisticalData):
+--   BI_Voice_V1_AgentShift_OverridingState / BI_MMC_V1_AgentShift_OverridingState
+--     the agent's overriding state over the shift (voice / multimedia);
+--   BI_Voice_V1_AgentNotReady_Trace
+--     Not Ready (Make Busy / DND) spans: "Not Ready Start At", "Not Ready End At",
+--     "Reason Code", "Reason Code Name" - Not Ready time only, not Idle or ACD;
+--   tblConfig_Agent... for the reporting number -> user name join (a UserName column is not
+--     confirmed: the configuration model shows Agent Reporting, First/Last Name, Employee ID,
+--     Email Address).
+-- Their full column lists are not public: check them on your MiCC-B release and adapt. A
+-- sketch over a view with start and end times:
+--
+-- SELECT a.<user name column>                        AS user_name,
+--        s.<agent reporting column>                  AS agent_reporting,
+--        s.<state name column>                       AS state,
+--        CAST(s.<reason code column> AS VARCHAR(10)) AS reason_code,
+--        s.<local start column>                      AS start_local,
+--        DATEDIFF(second, s.<local start column>, s.<local end column>) AS duration
+-- FROM <agent state view> s
+-- LEFT JOIN <agent configuration> a ON a.<reporting column> = s.<agent reporting column>
+-- WHERE s.<local start column> < :end_local
+--   AND (s.<local end column> IS NULL OR s.<local end column> > :start_local)
+--
+-- (DATEDIFF over local wall times is an hour off for a state spanning the autumn change:
+-- prefer the source's own duration column where it has one.)

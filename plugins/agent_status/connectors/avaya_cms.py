@@ -1,18 +1,36 @@
 """Avaya CMS: SQL on the CMS agent trace (vendors.md 9), local time with DST.
 
-Work modes AVAIL, ACD, ACW, AUX, DACD, DACW, OTHER, RINGING, UNKNOWN, UNSTAFF; AUX carries a
-reason code 0..99 (0 = system-forced AUX). The vendor activity id is the work mode, plus the
-reason for AUX ("AUX/7"), so each AUX reason can be mapped to its own WFM activity.
+What the public evidence says about the agent trace table (``ag_actv``, 9.1, 9.3), and what the
+connector does about each point:
+
+- WORKMODE is stored as a number (9.2, second audit: "1 = AVAIL, 2 = ACD, 3 = ACW, and 4 = AUX"
+  in CentreVu Report Designer); views that translate it give the names. Both are accepted. Codes
+  beyond 1..4 are not published: option ``workmode_codes`` adds them; any other value fails,
+  naming it.
+- The time of the state change: a public importer schema of the trace (Exony/Calabrio's
+  ``TB_FCT_CMS_AGENT_STATE_TRACE``, whose columns "map to AG_ACTV.<column>") names it
+  ``EVENT_TIME``, "the time of day, in hour, minute, and second format, at which the WORKMODE
+  or DIRECTION changed", next to ``WMODE_SEQ`` ("the sequence number for events that occur in
+  the same second"), integer ``WORKMODE``, ``DURATION`` and ``AUXREASON``. Hence the defaults
+  ``time_column: EVENT_TIME`` and ``time_encoding: hhmmss``; the CMS ODBC guide warns times may
+  be seconds or military HHMM / HHMMSS (9.3), so the encoding is an option and a value that
+  cannot be in it fails, naming it. HHMM loses the seconds: exact to the minute only.
+- ``LOGID`` is CHAR(10) (CentreVu CMS ODBC guide): it comes back blank-padded. The login is
+  matched as administered: trailing padding removed, leading zeros kept (9.3).
+- Times are CMS local time (9.4): the fall-back hour is placed by ``local_time``.
+- AUX carries a reason code 0..99 (0 = system-forced AUX, 9.2); the vendor activity id is the
+  work mode, plus the reason for AUX ("AUX/7"), so each reason maps to its own WFM activity.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Iterator
 
 import pandas as pd
 
-from agent_status.connectors.base import Connector
+from agent_status.connectors.base import Connector, VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.sql import read_checked, vendor_query
@@ -22,8 +40,11 @@ WORKMODE_NAMES = {"AVAIL": "Available", "ACD": "ACD call", "ACW": "After call wo
                   "AUX": "AUX", "DACD": "Direct ACD call", "DACW": "Direct after call work",
                   "OTHER": "Other", "RINGING": "Ringing", "UNKNOWN": "Unknown",
                   "UNSTAFF": "Unstaffed"}
-COLUMNS = {"logid": "text", "workmode": "text", "auxreason": "int", "row_date": "datetime",
-           "starttime": "int", "duration": "int"}
+NAME_ALIASES = {"RING": "RINGING"}  # 9.2: RING in some releases
+# 9.2: the codes Avaya publishes ("for example"); the others come from option workmode_codes
+WORKMODE_CODES = {1: "AVAIL", 2: "ACD", 3: "ACW", 4: "AUX"}
+TIME_LIMITS = {"seconds": "0..86399", "hhmm": "HHMM, HH < 24, MM < 60",
+               "hhmmss": "HHMMSS, HH < 24, MM < 60, SS < 60"}
 
 
 class AvayaCmsConnector(Connector):
@@ -31,36 +52,49 @@ class AvayaCmsConnector(Connector):
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         zone = self.integration.source_zone
+        source = f"avaya_cms query on {self.connection.conn_id}"
         # a state is recorded on the local date it started: read a day before the window for
         # states running into it, and a day after for the DST edge
-        params = {"acd": int(self.options.get("acd", 1)),
+        params = {"acd": int(self.options["acd"]),
                   "start_date": (start.astimezone(zone) - dt.timedelta(days=1)).date(),
                   "end_date": (end.astimezone(zone) + dt.timedelta(days=1)).date()}
-        trace = read_checked(self.connection, vendor_query("avaya_cms", self.options.get("query")),
-                             params, COLUMNS, f"avaya_cms query on {self.connection.conn_id}",
-                             int(self.options.get("chunk_rows", 200_000)))
+        trace = read_checked(self.connection, vendor_query("avaya_cms", self.options["query"]),
+                             params, self.columns(), source, int(self.options["chunk_rows"]))
         if trace.empty:
             return
-        yield self._to_events(trace, zone, start, end)
+        yield self._to_events(trace, zone, start, end, source)
 
-    @staticmethod
-    def _to_events(trace: pd.DataFrame, zone, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        hhmmss = trace.starttime.astype("int64")
-        local = (trace.row_date.dt.normalize()
-                 + pd.to_timedelta(hhmmss // 10000, unit="h")
-                 + pd.to_timedelta(hhmmss // 100 % 100, unit="m")
-                 + pd.to_timedelta(hhmmss % 100, unit="s"))
-        trace = trace.assign(local_start=local, seconds=trace.duration.astype("float64"))
+    def columns(self) -> dict[str, str]:
+        """The trace columns read, named as the options say (case-insensitive)."""
+        columns = {"logid": "text", "row_date": "datetime", "workmode": "text",
+                   "auxreason": "int", self.options["time_column"]: "int", "duration": "int"}
+        if self.options["sequence_column"]:
+            columns[self.options["sequence_column"]] = "int"
+        return columns
+
+    def _to_events(self, trace: pd.DataFrame, zone, start: dt.datetime, end: dt.datetime,
+                   source: str) -> pd.DataFrame:
+        time_column, sequence = self.options["time_column"], self.options["sequence_column"]
+        trace = trace.assign(
+            logid=login_ids(trace.logid, source),
+            workmode=workmode_names(trace.workmode, self.workmode_codes(), source),
+            local_start=trace.row_date.dt.normalize() + pd.to_timedelta(
+                seconds_of_day(trace[time_column], self.options["time_encoding"], time_column,
+                               source), unit="s"),
+            seconds=trace.duration.astype("float64"))
+        # the trace's own order: by time, then WMODE_SEQ within one second (Exony schema, 9.3);
+        # the repeated hour is placed from the chain of durations, not from this order
+        trace = trace.sort_values(["logid", "local_start"] + ([sequence] if sequence else []),
+                                  kind="stable").reset_index(drop=True)
         start_utc = chain_to_utc(trace, zone, agent="logid", local_start="local_start",
-                                 seconds="seconds")
+                                 seconds="seconds", source=source)
         end_utc = start_utc + pd.to_timedelta(trace.seconds, unit="s")  # NaN -> NaT: open
-        workmode = trace.workmode.str.strip().str.upper()
-        is_aux = workmode.eq("AUX")
+        is_aux = trace.workmode.eq("AUX")
         reason = trace.auxreason.astype("Int64").astype("string")
         events = pd.DataFrame({
             "external_user_id": trace.logid,
-            "vendor_activity_id": workmode.where(~is_aux, "AUX/" + reason.fillna("0")),
-            "vendor_activity_name": workmode.map(WORKMODE_NAMES).fillna(workmode).where(
+            "vendor_activity_id": trace.workmode.where(~is_aux, "AUX/" + reason.fillna("0")),
+            "vendor_activity_name": trace.workmode.map(WORKMODE_NAMES).where(
                 ~is_aux, "AUX " + reason.fillna("0")),
             "reason": reason.where(is_aux, None).astype("object"),
             "start_utc": start_utc, "end_utc": end_utc,
@@ -69,3 +103,76 @@ class AvayaCmsConnector(Connector):
         overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
             events.start_utc < pd.Timestamp(end))
         return events[overlaps].reset_index(drop=True)
+
+    def workmode_codes(self) -> dict[int, str]:
+        codes = dict(WORKMODE_CODES)
+        for code, name in (self.options["workmode_codes"] or {}).items():
+            label = NAME_ALIASES.get(str(name).strip().upper(), str(name).strip().upper())
+            if label not in WORKMODE_NAMES or not str(code).strip().isdigit():
+                raise VendorError(f"integration {self.integration.name}: option workmode_codes "
+                                  f"maps {code!r} to {name!r}; expected a number and one of "
+                                  f"{sorted(WORKMODE_NAMES)}")
+            codes[int(str(code).strip())] = label
+        return codes
+
+
+def login_ids(values: pd.Series, source: str) -> pd.Series:
+    """LOGID as administered: CHAR padding removed at the end, leading zeros kept (9.3)."""
+    missing = values.isna()
+    if missing.any():
+        raise VendorError(f"{source}: LOGID is empty in {int(missing.sum())} row(s)")
+    logins = values.map(lambda value: str(value).rstrip(" "))
+    blank = logins.eq("")
+    if blank.any():
+        raise VendorError(f"{source}: LOGID is blank ({values[blank].iloc[0]!r})")
+    return logins
+
+
+def workmode_names(values: pd.Series, codes: dict[int, str], source: str) -> pd.Series:
+    """WORKMODE as its report name: a number is looked up in ``codes`` (9.2), a name (a view
+    that translates) is taken as it is; anything else fails, naming the value."""
+    def name(value) -> str:
+        text = "" if value is None else str(value).strip()
+        if isinstance(value, numbers.Integral) or text.isdigit() or (
+                isinstance(value, numbers.Real) and float(value).is_integer()):
+            code = int(float(text))
+            if code in codes:
+                return codes[code]
+            raise VendorError(f"{source}: WORKMODE {value!r} is not a known work mode code "
+                              f"({dict(sorted(codes.items()))}); add it with option "
+                              f"workmode_codes")
+        label = NAME_ALIASES.get(text.upper(), text.upper())
+        if label in WORKMODE_NAMES:
+            return label
+        raise VendorError(f"{source}: WORKMODE {value!r} is neither a work mode code nor one of "
+                          f"{sorted(WORKMODE_NAMES)}")
+
+    if values.isna().any():
+        raise VendorError(f"{source}: WORKMODE is empty in {int(values.isna().sum())} row(s)")
+    labels = {value: name(value) for value in values.unique()}
+    return values.map(labels)
+
+
+def seconds_of_day(values: pd.Series, encoding: str, column: str, source: str) -> pd.Series:
+    """Local time of day in seconds, from the trace's integer time in ``encoding`` (9.3); a
+    value that cannot be a time of day in it fails, naming the value."""
+    if values.isna().any():
+        raise VendorError(f"{source}: {column} is empty in {int(values.isna().sum())} row(s)")
+    number = values.astype("int64")
+    if encoding == "seconds":
+        hours, minutes, seconds = number // 3600, number // 60 % 60, number % 60
+        bad = (number < 0) | (number >= 86400)
+    elif encoding == "hhmm":
+        hours, minutes, seconds = number // 100, number % 100, number * 0
+        bad = (number < 0) | (hours >= 24) | (minutes >= 60)
+    elif encoding == "hhmmss":
+        hours, minutes, seconds = number // 10000, number // 100 % 100, number % 100
+        bad = (number < 0) | (hours >= 24) | (minutes >= 60) | (seconds >= 60)
+    else:
+        raise VendorError(f"{source}: unknown time encoding {encoding!r}")
+    if bad.any():
+        raise VendorError(f"{source}: {column} value {int(number[bad].iloc[0])} cannot be a "
+                          f"time of day in encoding {encoding!r} ({TIME_LIMITS[encoding]}); "
+                          f"{int(bad.sum())} row(s) like it. Set option time_encoding to the "
+                          f"CMS's own (seconds, hhmm or hhmmss)")
+    return hours * 3600 + minutes * 60 + seconds

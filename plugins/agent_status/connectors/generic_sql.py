@@ -23,7 +23,7 @@ from typing import ClassVar
 import pandas as pd
 
 from agent_status.connectors.base import Connector, VendorError
-from agent_status.connectors.local_time import localize
+from agent_status.connectors.local_time import spans_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.sql import read_checked, vendor_query, window_params
 from agent_status.frames import conform_raw_events
@@ -55,8 +55,9 @@ class GenericSqlConnector(Connector):
             if getattr(rows[column].dt, "tz", None) is not None:  # timestamp with time zone
                 rows[column] = rows[column].dt.tz_convert(zone).dt.tz_localize(None)
         rows = rows.sort_values(["agentidentifier", "starttime"]).reset_index(drop=True)
+        # the fall-back hour: each span placed so the agent's timeline stays whole (local_time)
         start_utc, end_utc = spans_to_utc(rows, zone, agent="agentidentifier",
-                                          start="starttime", end="endtime")
+                                          start="starttime", end="endtime", source=source)
         activity = rows.activity.astype("string").str.strip()  # CHAR columns pad
         events = conform_raw_events(pd.DataFrame({
             "external_user_id": rows.agentidentifier, "vendor_activity_id": activity,
@@ -82,43 +83,3 @@ class SikomConnector(GenericSqlConnector):
     spec = VENDORS["sikom"]
     default_query = "sikom"
 
-
-def spans_to_utc(frame: pd.DataFrame, zone, *, agent: str, start: str,
-                 end: str) -> tuple[pd.Series, pd.Series]:
-    """UTC start and end of local spans (a NaT end stays NaT: still open); ``frame`` is sorted
-    by agent and local start, with a default index.
-
-    Outside the fall-back hour a wall time is one instant, and a span across the spring-forward
-    gap simply gets its true (shorter) length. Wall times the fall-back repeats are walked per
-    agent: a span starts on the occurrence where the agent's previous span ended (the chain),
-    else on the earliest not before it, and ends on the earliest occurrence not before its start.
-    """
-    first_start, second_start, ambiguous_start = localize(frame[start], zone)
-    first_end, second_end, ambiguous_end = localize(frame[end], zone)
-    ambiguous_end = ambiguous_end & frame[end].notna()
-    start_utc, end_utc = first_start.copy(), first_end.copy()
-    pending = ambiguous_start | ambiguous_end
-    # only spans touching a repeated hour are walked (a handful per agent and year)
-    for name in frame.loc[pending, agent].unique():
-        rows = frame.index[frame[agent] == name]
-        walk = list(rows[pending[rows]])  # in local start order: the frame is sorted
-        earliest = first_start[walk].min()
-        before = [i for i in rows[~pending[rows]] if first_start[i] < earliest]
-        chain = end_utc[max(before, key=lambda i: start_utc[i])] if before else pd.NaT
-        while walk:
-            choice = next(((i, value) for i in walk
-                           for value in (first_start[i], second_start[i]) if value == chain), None)
-            if choice is None:
-                later = sorted((value, position) for position, i in enumerate(walk)
-                               for value in (first_start[i], second_start[i])
-                               if pd.isna(chain) or value >= chain)
-                value, position = later[0] if later else (first_start[walk[0]], 0)
-                choice = (walk[position], value)
-            i, value = choice
-            start_utc[i] = value
-            if pd.notna(first_end[i]):
-                ends = [e for e in (first_end[i], second_end[i]) if e >= value]
-                end_utc[i] = min(ends) if ends else second_end[i]
-            chain = end_utc[i] if pd.notna(end_utc[i]) else value
-            walk.remove(i)
-    return start_utc, end_utc

@@ -1,15 +1,29 @@
-"""Local wall time to UTC, exactly, across DST (vendors that store the ACD's local time).
+"""Local wall time to UTC, exactly, across DST (vendors that store the ACD's local time:
+Avaya CMS 9.4, Mitel 7.3, Sikom 6, the generic database contract 10.2, Five9 1.4).
 
 The spring-forward night has no ambiguity (23 hours). The fall-back night repeats an hour: a
-wall time in it happened twice. A trace is a chain (each status starts where the previous one
-ended), so each repeated wall time is placed on the occurrence that continues its agent's
-chain; when the chain is broken (a logout) the earlier occurrence not before the previous end
-is taken.
+wall time in it happened twice, so each row there has two candidate placements, an hour apart.
+One agent's statuses follow each other without overlapping; within the repeated hour the rows of
+the first occurrence all come before those of the second, each group in wall-time order. So a
+placement of the agent's rows is a choice of which rows happened in the first occurrence, and
+its cost counts what the agent's timeline then needs: overlaps first, then gaps (a status not
+starting where the previous one ended, i.e. a logout). The cheapest placement is taken, whatever
+the order the rows came in; when two different placements are equally cheap (e.g. a short
+session entirely inside the repeated hour, alone between two logouts) the data cannot decide and
+the import fails, naming the agent and the wall times, rather than guess.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+
+from agent_status.connectors.base import VendorError
+
+# a search over more partial timelines than this means the data is not a timeline at all
+MAX_STATES = 200_000
+_ABSENT = object()  # no status on this side (yet)
 
 
 def localize(local: pd.Series, zone) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -22,40 +36,187 @@ def localize(local: pd.Series, zone) -> tuple[pd.Series, pd.Series, pd.Series]:
             second.dt.tz_convert("UTC").astype("datetime64[us, UTC]"), first != second)
 
 
-def chain_to_utc(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
-                 seconds: str) -> pd.Series:
-    """UTC start of each row, given its agent, local start and duration in seconds."""
-    first, second, ambiguous = localize(frame[local_start], zone)
-    start = first.copy()
-    if not ambiguous.any():
-        return start
-    duration = pd.to_timedelta(frame[seconds].astype("float64"), unit="s")
-    # only agents with a row in a repeated hour need the chain walk (a few rows a year)
-    for _, rows in frame[ambiguous].groupby(agent, sort=False):
-        agent_rows = frame.index[frame[agent] == rows[agent].iloc[0]]
-        fixed = agent_rows.difference(rows.index)
-        pending = set(rows.index)
-        before = start[fixed][first[fixed] < second[rows.index].min()]
-        if len(before):
-            last = before.idxmax()
-            chain_end = start[last] + duration[last]
-        else:
-            chain_end = None
-        while pending:
-            chosen = None
-            for candidate in (first, second):
-                matches = [i for i in pending if chain_end is not None and candidate[i] == chain_end]
-                if matches:
-                    chosen = (matches[0], candidate[matches[0]])
-                    break
-            if chosen is None:
-                options = sorted((value, i) for i in pending for value in (first[i], second[i])
-                                 if chain_end is None or value >= chain_end)
-                if not options:
-                    options = sorted((first[i], i) for i in pending)
-                chosen = (options[0][1], options[0][0])
-            index, value = chosen
-            start[index] = value
-            chain_end = value + duration[index]
-            pending.discard(index)
+def chain_to_utc(frame: pd.DataFrame, zone, *, agent: str, local_start: str, seconds: str,
+                 source: str = "local times") -> pd.Series:
+    """UTC start of each row, given its agent, local start and duration in seconds (NaN: still
+    running), in any row order; ``source`` names the data in errors."""
+    start, _ = _place(frame, zone, agent=agent, local_start=local_start, seconds=seconds,
+                      source=source)
     return start
+
+
+def spans_to_utc(frame: pd.DataFrame, zone, *, agent: str, start: str, end: str,
+                 source: str = "local times") -> tuple[pd.Series, pd.Series]:
+    """UTC start and end of local spans (a NaT end stays NaT: still open). Outside the
+    fall-back hour a wall time is one instant, and a span across the spring-forward gap simply
+    gets its true (shorter) length."""
+    return _place(frame, zone, agent=agent, local_start=start, local_end=end, source=source)
+
+
+@dataclass(frozen=True)
+class _Option:
+    second: bool  # starts in the second occurrence of the repeated hour
+    start: pd.Timestamp
+    end: pd.Timestamp | None  # None: still open
+
+
+def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
+           seconds: str | None = None, local_end: str | None = None,
+           source: str) -> tuple[pd.Series, pd.Series]:
+    first, second, ambiguous = localize(frame[local_start], zone)
+    if seconds is not None:
+        duration = pd.to_timedelta(frame[seconds].astype("float64"), unit="s")
+        first_end, second_end = first + duration, second + duration
+        end_ambiguous = pd.Series(False, index=frame.index)
+    else:
+        first_end, second_end, end_ambiguous = localize(frame[local_end], zone)
+        end_ambiguous = end_ambiguous & frame[local_end].notna()
+    start_utc, end_utc = first.copy(), first_end.copy()
+    pending = ambiguous | end_ambiguous
+    if not pending.any():
+        return start_utc, end_utc
+    wall = pd.to_datetime(frame[local_start])
+    wall_end = pd.to_datetime(frame[local_end]) if local_end is not None else None
+    # the local date of the repeated hour each pending row touches (one fall-back a day at most)
+    day = wall.dt.normalize().where(ambiguous, wall_end.dt.normalize() if wall_end is not None
+                                    else wall.dt.normalize())
+
+    def options(i) -> list[_Option]:
+        out = []
+        starts = [(False, first[i])] + ([(True, second[i])] if ambiguous[i] else [])
+        for in_second, begin in starts:
+            if seconds is not None:
+                ends = [(second_end if in_second else first_end)[i]]
+            else:
+                ends = [first_end[i]] + ([second_end[i]] if end_ambiguous[i] else [])
+            for finish in ends:
+                finish = None if pd.isna(finish) else finish
+                if finish is None or finish >= begin:
+                    out.append(_Option(in_second, begin, finish))
+        if not out:  # an end before its start in both occurrences
+            length = (f"to {frame.at[i, local_end]}" if local_end is not None
+                      else f"for {frame.at[i, seconds]} s")
+            raise VendorError(f"{source}: agent {frame.at[i, agent]!r}: the status from "
+                              f"{wall[i]} {length} ends before it starts")
+        return out
+
+    for (name, _), rows in frame[pending].groupby([agent, day[pending]], sort=False):
+        agent_rows = frame.index[frame[agent] == name]
+        fixed = agent_rows.difference(frame.index[pending])
+        earliest, latest = first[rows.index].min(), second[rows.index].max()
+        before = [i for i in fixed if first[i] < earliest]
+        after = [i for i in fixed if first[i] > latest]
+        # wall order (a status of no length before the one starting in the same second): the
+        # result does not depend on the order the rows came in
+        ordered = sorted(rows.index, key=lambda i: (wall[i], first_end[i], i))
+        elements = [options(i) for i in ordered]
+        if before:  # the agent's status just before: the head of the first part
+            i = max(before, key=lambda i: (first[i], i))
+            elements.insert(0, [_Option(False, first[i], _end(first_end[i]))])
+        if after:  # and just after: the tail of the second part
+            i = min(after, key=lambda i: (first[i], i))
+            elements.append([_Option(True, first[i], _end(first_end[i]))])
+        # identical rows are interchangeable: count a swap of two of them as one placement
+        same = [False] * len(elements)
+        offset = 1 if before else 0
+        for k in range(1, len(ordered)):
+            same[offset + k] = frame.loc[ordered[k]].equals(frame.loc[ordered[k - 1]])
+        choice = _cheapest(elements, same, name, [wall[i] for i in ordered], source)
+        for i, option in zip(ordered, choice[offset:offset + len(ordered)]):
+            start_utc[i] = option.start
+            end_utc[i] = pd.NaT if option.end is None else option.end
+    return start_utc, end_utc
+
+
+def _end(value) -> pd.Timestamp | None:
+    return None if pd.isna(value) else value
+
+
+def _cheapest(elements: list[list[_Option]], same: list[bool], name, walls, source
+              ) -> list[_Option]:
+    """The one cheapest choice of an option per element (elements in wall order): the
+    first-occurrence choices form the first part of the timeline, the second-occurrence ones
+    the rest, each in element order. Cost = overlaps (weighted above any number of gaps) +
+    gaps. Exact dynamic programme over (end of the first part so far, end of the second part
+    so far, start of the second part, side of the previous element), searched with a growing
+    cost bound so that only near-optimal partial timelines are kept."""
+    overlap = len(elements) + 1
+    bound = 0
+    while True:
+        result = _search(elements, same, bound, overlap)
+        if result is not None:
+            cost, count, choice = result
+            if count > 1:
+                shown = ", ".join(str(w.time()) for w in walls[:6]) + (" ..." if len(walls) > 6
+                                                                         else "")
+                raise VendorError(
+                    f"{source}: agent {name!r}: the statuses at local {walls[0].date()} {shown} "
+                    f"fit both occurrences of the repeated hour equally well (a session inside "
+                    f"it between two logouts?); the data cannot decide where they belong")
+            return choice
+        # every choice has a finite cost, at most this: the search always ends
+        assert bound < overlap * (len(elements) + 1)
+        bound = max(1, bound * 2)
+
+
+def _link(previous_end, start, overlap: int) -> int:
+    """Cost of ``start`` following a status that ended at ``previous_end``."""
+    if previous_end is _ABSENT:
+        return 0
+    if previous_end is None or start < previous_end:  # after an open status, or overlapping
+        return overlap
+    return 0 if start == previous_end else 1
+
+
+def _search(elements, same, bound: int, overlap: int):
+    """(cost, number of cheapest choices capped at 2, one cheapest choice) or None when every
+    choice costs more than ``bound``."""
+    # state: (first-part end, second-part end, second-part start, previous side)
+    states = {(_ABSENT, _ABSENT, _ABSENT, None): (0, 1, None)}
+    history = []
+    for k, options in enumerate(elements):
+        new: dict = {}
+        for key, (cost, count, _) in states.items():
+            first_end, second_end, second_start, previous = key
+            for index, option in enumerate(options):
+                if same[k] and previous is True and not option.second:
+                    continue  # the swap of two identical rows, counted once
+                if option.second:
+                    step = _link(second_end, option.start, overlap)
+                    next_key = (first_end, option.end,
+                                option.start if second_start is _ABSENT else second_start, True)
+                else:
+                    step = _link(first_end, option.start, overlap)
+                    next_key = (option.end, second_end, second_start, False)
+                total = cost + step
+                if total > bound:
+                    continue
+                known = new.get(next_key)
+                if known is None or total < known[0]:
+                    new[next_key] = (total, count, (key, index))
+                elif total == known[0]:
+                    new[next_key] = (total, min(2, known[1] + count), known[2])
+        if len(new) > MAX_STATES:
+            raise VendorError(f"too many possible placements of {len(elements)} overlapping "
+                              f"statuses of one agent in the repeated hour")
+        history.append(new)
+        states = new
+    best = None
+    for key, (cost, count, _) in states.items():
+        first_end, _, second_start, _ = key
+        total = cost + (_link(first_end, second_start, overlap)
+                        if second_start is not _ABSENT else 0)
+        if total > bound:
+            continue
+        if best is None or total < best[0]:
+            best = (total, count, key)
+        elif total == best[0]:
+            best = (total, min(2, best[1] + count), best[2])
+    if best is None:
+        return None
+    choice, key = [], best[2]
+    for k in range(len(elements) - 1, -1, -1):
+        previous_key, index = history[k][key][2]
+        choice.append(elements[k][index])
+        key = previous_key
+    return best[0], best[1], choice[::-1]

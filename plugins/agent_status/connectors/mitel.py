@@ -1,12 +1,17 @@
 """Mitel MiVoice Business: SQL on the MiCC-B CCMData database, in ACD local time (vendors.md 7).
 
-MiCC-B's public views are per interval (7.1, 7.3), so the import reads an event-level agent
-state source through a configurable query (option ``query``; default
-``include/sql/vendors/mitel.sql``). The query returns one row per agent state: ``user_name``
-(the required identifier, 0.1), ``agent_reporting`` (the reporting number, for messages),
-``state``, ``reason_code``, ``start_local`` (ACD local time, the integration's
-``source_timezone``) and ``duration`` in seconds (NULL while the state is still running). It may
-use ``:start_local`` and ``:end_local``, the window widened by a day, as naive local datetimes.
+No public source names an event-level agent state table in CCMData (7.1, second audit): the
+public sample views are per interval (``AgentEventStats``...), and Mitel's own Power BI models
+(``mitel-networks/micc-api-samples``, MiCCDataAnalytics/PowerBI) read views such as
+``BI_Voice_V1_AgentShift_OverridingState``, ``BI_MMC_V1_AgentShift_OverridingState`` and
+``BI_Voice_V1_AgentNotReady_Trace`` ("Not Ready Start At", "Not Ready End At", "Reason Code")
+whose full columns are not published. So the site's query is required input (option ``query``,
+as for the generic SQL source); ``include/sql/vendors/mitel.sql`` is its template and lists
+these candidates. The query returns one row per agent state: ``user_name`` (the required
+identifier, 0.1), ``agent_reporting`` (the reporting number, for messages), ``state``,
+``reason_code``, ``start_local`` (ACD local time, the integration's ``source_timezone``, 7.3)
+and ``duration`` in seconds (NULL while the state is still running). It may use
+``:start_local`` and ``:end_local``, the window widened by a day, as naive local datetimes.
 
 States (7.2): Idle, ACD, ACD Hold, Non ACD, Non ACD Hold, Outbound, Outbound Hold, Do Not
 Disturb, Make Busy, System Make Busy, Work Timer, Logged out... any label passes through. Make
@@ -24,7 +29,7 @@ import pandas as pd
 from agent_status.connectors.base import Connector, VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import read_checked, vendor_query, window_params
+from agent_status.connectors.sql import read_checked, window_params
 from agent_status.frames import conform_raw_events
 
 COLUMNS = {"user_name": "text", "agent_reporting": "text", "state": "text", "reason_code": "text",
@@ -41,9 +46,9 @@ class MitelConnector(Connector):
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         zone = self.integration.source_zone  # the ACD time zone (7.3)
         source = f"mitel query on {self.connection.conn_id}"
-        rows = read_checked(self.connection, vendor_query("mitel", self.options.get("query")),
+        rows = read_checked(self.connection, self.query(),
                             window_params(start, end, zone, MARGIN), COLUMNS, source,
-                            int(self.options.get("chunk_rows", 200_000)))
+                            int(self.options["chunk_rows"]))
         if rows.empty:
             return
         unknown = rows.user_name.isna()
@@ -59,8 +64,9 @@ class MitelConnector(Connector):
                                   f"row(s), e.g. {rows[empty].iloc[0].to_dict()}")
         rows = rows.sort_values(["user_name", "start_local"]).reset_index(drop=True)
         rows["seconds"] = rows.duration.astype("float64")
+        # the fall-back hour: each state placed so the agent's chain stays whole (local_time)
         start_utc = chain_to_utc(rows, zone, agent="user_name", local_start="start_local",
-                                 seconds="seconds")
+                                 seconds="seconds", source=source)
         end_utc = start_utc + pd.to_timedelta(rows.seconds, unit="s")  # NaN -> NaT: open
         state = rows.state.map(lambda value: str(value).strip(), na_action="ignore")
         code = rows.reason_code.map(lambda value: str(value).strip() or None, na_action="ignore")
@@ -75,3 +81,11 @@ class MitelConnector(Connector):
         overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
             events.start_utc < pd.Timestamp(end))
         yield events[overlaps].reset_index(drop=True)
+
+    def query(self) -> str:
+        if not self.options["query"]:  # 7.1: no public table to default to
+            raise VendorError(f"integration {self.integration.name}: vendor mitel needs option "
+                              f"'query', a SELECT on the site's CCMData agent state source "
+                              f"returning {list(COLUMNS)} (template and candidate views: "
+                              f"include/sql/vendors/mitel.sql)")
+        return self.options["query"]

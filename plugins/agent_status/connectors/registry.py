@@ -115,6 +115,16 @@ register(VendorSpec(
         "query": Option(str, None, "SQL returning the agent trace (include/sql/vendors)"),
         "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
         "acd": Option(int, 1, "the CMS ACD number", 1),
+        # 9.3: AG_ACTV.EVENT_TIME in a public importer schema; older guesses read STARTTIME
+        "time_column": Option(str, "EVENT_TIME", "trace column with the local time of the "
+                              "state change"),
+        # 9.3: "hour, minute, and second format" (importer schema); not confirmed by Avaya
+        "time_encoding": Option(str, "hhmmss", "how the time column counts: HHMMSS, HHMM or "
+                                "seconds since midnight", choices=("hhmmss", "hhmm", "seconds")),
+        "sequence_column": Option(str, "WMODE_SEQ", "trace column ordering events of the same "
+                                  "second ('' if the trace has none)"),
+        # 9.2: only 1-4 are published; e.g. {5: OTHER}
+        "workmode_codes": Option(dict, None, "more numeric WORKMODE codes -> work mode names"),
     },
 ))
 register(VendorSpec(
@@ -183,7 +193,10 @@ register(VendorSpec(
     access="sql", module="agent_status.connectors.mitel:MitelConnector",
     default_lookback_nights=1, reports_local_time=True,
     options={
-        "query": Option(str, None, "SQL returning the agent states (include/sql/vendors)"),
+        # 7.1: CCMData publishes no event-level agent state table: the site's query is required
+        "query": Option(str, None, "SQL returning user_name, agent_reporting, state, "
+                        "reason_code, start_local, duration (include/sql/vendors/mitel.sql)",
+                        required=True),
         "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
     },
 ))

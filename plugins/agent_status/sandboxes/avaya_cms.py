@@ -1,4 +1,18 @@
-"""Avaya CMS sandbox: a database holding the CMS agent trace table, in local time with DST."""
+"""Avaya CMS sandbox: a database holding the CMS agent trace table, in local time with DST.
+
+It renders the truth as a CMS stores it (vendors.md 9), each contested detail a constructor
+argument so the contract tests run the connector against every variant:
+- ``workmode``: "numeric" (the table holds codes, 1 = AVAIL, 2 = ACD, 3 = ACW, 4 = AUX, 9.2,
+  second audit) or "names" (a view that already translates them);
+- ``time_column``: the name of the time of the state change (``EVENT_TIME`` in a public
+  importer schema of AG_ACTV, 9.3; ``STARTTIME`` in older guesses);
+- ``time_encoding``: "hhmmss", "hhmm" (the seconds are lost) or "seconds" since midnight (the
+  CMS ODBC guide: seconds or military format, 9.3);
+- ``logid_width``: LOGID is CHAR(10) and comes back blank-padded (9.3); None for a VARCHAR view
+  (the simulator's user names stand in for login IDs; longer ones are not cut);
+- ``sequence``: a ``WMODE_SEQ`` column numbering the events of one agent in the same second.
+Logged-out time is a gap in the trace: CMS records no state while an agent is unstaffed.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +26,9 @@ from agent_status.connectors.base import ConnectionInfo
 from agent_status.sandboxes.base import Sandbox
 from agent_status.simulator import Simulator
 
-DDL = """
-CREATE TABLE IF NOT EXISTS ag_actv (
-    acd INTEGER NOT NULL, row_date DATE NOT NULL, logid TEXT NOT NULL, extension TEXT,
-    workmode TEXT NOT NULL, auxreason INTEGER, starttime INTEGER NOT NULL, duration INTEGER
-)"""
-INDEX = "CREATE INDEX IF NOT EXISTS ag_actv_date ON ag_actv (acd, row_date)"
 WORKMODES = {"ready": ("AVAIL", None), "on_call": ("ACD", None), "wrap_up": ("ACW", None),
              "break": ("AUX", 1), "lunch": ("AUX", 2), "meeting": ("AUX", 3)}
+CODES = {"AVAIL": 1, "ACD": 2, "ACW": 3, "AUX": 4}  # 9.2
 
 
 class AvayaCmsSandbox(Sandbox):
@@ -31,15 +40,34 @@ class AvayaCmsSandbox(Sandbox):
                  "lunch": ("AUX/2", "AUX 2", "2"), "meeting": ("AUX/3", "AUX 3", "3")}
 
     def __init__(self, simulator: Simulator | None = None, now: dt.datetime | None = None,
-                 url: str | None = None, path: Path | str | None = None, acd: int = 1):
+                 url: str | None = None, path: Path | str | None = None, acd: int = 1,
+                 workmode: str = "numeric", time_column: str = "EVENT_TIME",
+                 time_encoding: str = "hhmmss", logid_width: int | None = 10,
+                 sequence: bool = True):
         super().__init__(simulator, now)
         if url is None:
             url = f"sqlite:///{Path(path or 'data/sandboxes/avaya_cms.sqlite').resolve()}"
+        if workmode not in ("numeric", "names") or time_encoding not in ("hhmmss", "hhmm",
+                                                                         "seconds"):
+            raise ValueError(f"workmode {workmode!r} / time_encoding {time_encoding!r}")
         self.url, self.acd = url, acd
+        self.workmode, self.time_column, self.time_encoding = workmode, time_column, time_encoding
+        self.logid_width, self.sequence = logid_width, sequence
 
     def connection(self) -> ConnectionInfo:
         return ConnectionInfo(conn_id="avaya_cms_sandbox", conn_type="sqlite",
                               extra={"sqlalchemy_url": self.url})
+
+    def options(self) -> dict:
+        """The integration options that read this rendering (the defaults are not repeated)."""
+        options = {}
+        if self.time_column.upper() != "EVENT_TIME":
+            options["time_column"] = self.time_column
+        if self.time_encoding != "hhmmss":
+            options["time_encoding"] = self.time_encoding
+        if not self.sequence:
+            options["sequence_column"] = ""
+        return options
 
     def build(self, first_night: dt.date, last_night: dt.date) -> int:
         """(Re)write the trace for local dates ``first_night - 1 .. last_night + 1``."""
@@ -52,22 +80,66 @@ class AvayaCmsSandbox(Sandbox):
         truth = truth[truth.state.isin(list(WORKMODES))].reset_index(drop=True)
         local = truth.start_utc.dt.tz_convert(zone).dt.tz_localize(None)
         ids = {a.index: a.user_name for a in self.simulator.agents}
+        logid = truth.agent.map(ids)
+        if self.logid_width:
+            logid = logid.str.ljust(self.logid_width)  # CHAR(10): blank-padded (9.3)
         mode = truth.state.map(lambda s: WORKMODES[s][0])
         aux = truth.state.map(lambda s: WORKMODES[s][1]).astype("Int64")
         rows = pd.DataFrame({
-            "acd": self.acd, "row_date": local.dt.strftime("%Y-%m-%d"),
-            "logid": truth.agent.map(ids), "extension": (truth.agent + 5000).astype(str),
-            "workmode": mode, "auxreason": aux.where(mode.eq("AUX"), pd.NA),
-            "starttime": local.dt.hour * 10000 + local.dt.minute * 100 + local.dt.second,
-            "duration": ((truth.end_utc - truth.start_utc).dt.total_seconds()).astype("Int64"),
+            "ACD": self.acd, "ROW_DATE": local.dt.strftime("%Y-%m-%d"), "LOGID": logid,
+            "EXTENSION": (truth.agent + 5000).astype(str),
+            "WORKMODE": mode.map(CODES) if self.workmode == "numeric" else mode,
+            "AUXREASON": aux.where(mode.eq("AUX"), pd.NA),
+            self.time_column: self._encode(local),
+            "DURATION": ((truth.end_utc - truth.start_utc).dt.total_seconds()).astype("Int64"),
         })
-        engine = sa.create_engine(self.url)
+        if self.sequence:  # events of one agent in the same (wall) second, in true order
+            rows["WMODE_SEQ"] = rows.groupby(["LOGID", "ROW_DATE", self.time_column]).cumcount()
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        with engine.begin() as connection:
-            connection.execute(sa.text(DDL))
-            connection.execute(sa.text(INDEX))
-            connection.execute(sa.text("DELETE FROM ag_actv WHERE acd = :acd"), {"acd": self.acd})
-            rows.to_sql("ag_actv", connection, if_exists="append", index=False)
-        engine.dispose()
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.begin() as connection:
+                inspector = sa.inspect(connection)
+                columns = ({c["name"].lower() for c in inspector.get_columns("ag_actv")}
+                           if inspector.has_table("ag_actv") else set())
+                if columns and columns != {c.lower() for c in rows.columns}:
+                    connection.execute(sa.text("DROP TABLE ag_actv"))  # another rendering
+                connection.execute(sa.text(self._ddl(rows)))
+                connection.execute(sa.text(
+                    "CREATE INDEX IF NOT EXISTS ag_actv_date ON ag_actv (ACD, ROW_DATE)"))
+                connection.execute(sa.text("DELETE FROM ag_actv WHERE ACD = :acd"),
+                                   {"acd": self.acd})
+                rows.to_sql("ag_actv", connection, if_exists="append", index=False)
+        finally:
+            engine.dispose()
         return len(rows)
+
+    def _encode(self, local: pd.Series) -> pd.Series:
+        hours, minutes, seconds = local.dt.hour, local.dt.minute, local.dt.second
+        if self.time_encoding == "seconds":
+            return hours * 3600 + minutes * 60 + seconds
+        if self.time_encoding == "hhmm":
+            return hours * 100 + minutes
+        return hours * 10000 + minutes * 100 + seconds
+
+    def _ddl(self, rows: pd.DataFrame) -> str:
+        types = {"ACD": "INTEGER NOT NULL", "ROW_DATE": "DATE NOT NULL",
+                 "LOGID": f"CHAR({self.logid_width})" if self.logid_width else "VARCHAR(32)",
+                 "EXTENSION": "TEXT",
+                 "WORKMODE": "INTEGER" if self.workmode == "numeric" else "VARCHAR(10)",
+                 "AUXREASON": "INTEGER", self.time_column: "INTEGER NOT NULL",
+                 "DURATION": "INTEGER", "WMODE_SEQ": "INTEGER"}
+        return ("CREATE TABLE IF NOT EXISTS ag_actv ("
+                + ", ".join(f"{c} {types[c]}" for c in rows.columns) + ")")
+
+    def expected(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """The truth, as exact as the rendering: HHMM keeps whole minutes, so each state
+        starts at its minute and keeps its duration."""
+        truth = super().expected(start, end)
+        if self.time_encoding != "hhmm":
+            return truth
+        length = truth.end_utc - truth.start_utc
+        truth["start_utc"] = truth.start_utc.dt.floor("min")  # zones' offsets are whole minutes
+        truth["end_utc"] = truth.start_utc + length
+        return truth

@@ -45,6 +45,10 @@ class StatusTableSandbox(Sandbox):
         self.url = url
         self.injected = {"midnight_splits": 0, "open_rows": 0}
 
+    def options(self) -> dict:
+        """The integration options that read this table (none: Sikom's default query)."""
+        return {}
+
     def connection(self) -> ConnectionInfo:
         return ConnectionInfo(conn_id=f"{self.vendor}_sandbox", conn_type="sqlite",
                               extra={"sqlalchemy_url": self.url})
@@ -105,6 +109,9 @@ class GenericSqlSandbox(StatusTableSandbox):
     query = ("SELECT login AS agentidentifier, began AS starttime, ended AS endtime, "
              "state AS activity FROM acd_state_log "
              "WHERE began < :end_local AND (ended IS NULL OR ended > :start_local)")
+
+    def options(self) -> dict:
+        return {"query": self.query}
 
 
 def truth_for_nights(simulator: Simulator, first_night: dt.date, last_night: dt.date,

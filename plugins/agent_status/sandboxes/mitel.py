@@ -1,9 +1,11 @@
 """Mitel MiCC-B sandbox: a CCMData-like database with agent state events in the ACD's local time.
 
-MiCC-B does not publish its event-level store (vendors.md 7.1), so the tables are our design
-[I], read by ``include/sql/vendors/mitel.sql``: ``tblData_AgentStateEvents`` (one row per agent
-state, local start and end, duration in seconds, NULL end and duration while running) and
-``tblConfig_Agent`` (reporting number -> user name). It renders the truth as MiCC-B would:
+MiCC-B does not publish an event-level agent state store (vendors.md 7.1), so the tables are
+our design [I], and the sandbox carries the site query that reads them (``QUERY``, passed as
+the integration's required ``query`` option, as a real site passes its own):
+``tblData_AgentStateEvents`` (one row per agent state, local start and end, duration in
+seconds, NULL end and duration while running) and ``tblConfig_Agent`` (reporting number -> user
+name). It renders the truth as MiCC-B would:
 - local wall time with DST: the fall-back night repeats an hour, the spring-forward night skips
   one (7.3);
 - a row per local day (``MidnightStartDate``): a state crossing midnight is cut there;
@@ -37,6 +39,15 @@ DDL = (
     "CREATE INDEX IF NOT EXISTS tblData_AgentStateEvents_start "
     "ON tblData_AgentStateEvents (StartTime)",
 )
+# the site query over these tables (include/sql/vendors/mitel.sql is the contract's template);
+# portable SQL: runs unchanged on SQL Server and SQLite
+QUERY = """SELECT a.UserName AS user_name, e.AgentReporting AS agent_reporting, e.State AS state,
+       CAST(e.ReasonCode AS VARCHAR(10)) AS reason_code, e.StartTime AS start_local,
+       e.Duration AS duration
+FROM tblData_AgentStateEvents e
+LEFT JOIN tblConfig_Agent a ON a.Reporting = e.AgentReporting
+WHERE e.StartTime < :end_local AND (e.EndTime IS NULL OR e.EndTime > :start_local)
+ORDER BY e.AgentReporting, e.StartTime"""
 # canonical state -> (MiCC-B state, reason code)
 STATES = {"ready": ("Idle", None), "on_call": ("ACD", None), "wrap_up": ("Work Timer", None),
           "break": ("Make Busy", 1), "lunch": ("Make Busy", 2), "meeting": ("Do Not Disturb", 5),
@@ -60,6 +71,10 @@ class MitelSandbox(Sandbox):
             url = f"sqlite:///{Path(path or 'data/sandboxes/mitel.sqlite').resolve()}"
         self.url, self.media_server = url, media_server
         self.injected = {"midnight_splits": 0, "open_rows": 0, "reason_coded_rows": 0}
+
+    def options(self) -> dict:
+        """The integration options that read this sandbox: the site query (7.1)."""
+        return {"query": QUERY}
 
     def connection(self) -> ConnectionInfo:
         return ConnectionInfo(conn_id="mitel_sandbox", conn_type="sqlite",
