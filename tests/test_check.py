@@ -23,6 +23,7 @@ from agent_status.demo import connection_json
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
 from agent_status.sandboxes import sandbox_class
 from agent_status.sandboxes.generic_sql import GenericSqlSandbox, SikomSandbox
+from agent_status.sandboxes.mitel import QUERY as MITEL_QUERY
 from agent_status.sandboxes.genesys_cloud import GenesysCloudSandbox
 from agent_status.sandboxes.ujet import UjetSandbox
 from agent_status.sandboxes.vonage import VonageSandbox
@@ -34,7 +35,8 @@ SIMULATOR = Simulator(agent_count=6, timezone="America/New_York")
 NIGHT = dt.date(2026, 11, 10)  # a Tuesday: most agents work
 PASSWORD = "Wr0ng-S3cret!pw"  # recognisable, and changed by URL encoding ('!' -> %21)
 OPTIONS = {"talkdesk": {"poll_seconds": 0.05}, "five9": {"poll_seconds": 0.05},
-           "generic_sql": {"query": GenericSqlSandbox.query}}
+           "generic_sql": {"query": GenericSqlSandbox.query},
+           "mitel": {"query": MITEL_QUERY}}  # the site's query is required (7.1)
 
 
 @pytest.fixture

@@ -40,8 +40,14 @@ def test_demo_dags_import_one_per_integration(monkeypatch):
         assert dag.is_paused_upon_creation is True
         assert "agent-status" in dag.tags and integration.vendor in dag.tags
         assert all(task.retries >= 2 for task in dag.tasks)
-        assert [t.task_id for t in dag.topological_sort()] == ["extract", "transform", "load"]
+        assert [t.task_id for t in dag.topological_sort()] == ["extract", "transform", "load",
+                                                              "quality"]
         assert integration.timezone in dag.doc_md
+        # readable in the DAG list: vendor, integration and zone; the schedule names its zone
+        assert dag.dag_display_name.endswith(f"{integration.name} ({integration.timezone})")
+        assert integration.timezone in dag.timetable.summary
+        assert [o.name for o in dag.get_task("quality").outlets] == [
+            f"agent_status__{integration.name}"]
 
 
 @pytest.mark.parametrize("zone,day,hours", [
