@@ -143,7 +143,10 @@ register(VendorSpec(
     module="agent_status.connectors.ujet:UjetConnector",
     default_lookback_nights=1,
     options={
-        "per_page": Option(int, 100, "records per page", 1, 1000),  # UJET's default (5.3)
+        # UJET's default and maximum: a larger per is reduced to 100 (5.3)
+        "per_page": Option(int, 100, "records per page", 1, 100),
+        # deep paging is discouraged (5.3, 5.6): a window needing more pages fails
+        "max_pages": Option(int, 1000, "pages read per started_at window before failing", 1),
         "requests_per_second": Option((int, float), 10, "request budget", 0.1, 10),  # 5.3
         "window_days": Option(int, 1, "days per started_at window", 1, 60),
     },
