@@ -152,8 +152,7 @@ class Five9Connector(Connector):
         self.row_cap = row_cap or self.row_cap
         self.zone = integration.source_zone.key  # the data center's, unless overridden (1.4)
         self.service = AdminWebService(service_url(connection, self.options["data_center"]),
-                                       connection.login,
-                                       connection.password,
+                                       connection.login, connection.password,
                                        quota_wait_seconds=self.quota_wait_seconds,
                                        sleep=sleep, clock=clock)
         self.job = ReportJob(
