@@ -54,6 +54,14 @@ class ShortPagePaginator:
         self._pages = 0
         self._previous: Any = None
 
+    def next_page(self) -> int:
+        """The number of the page to ask for; asking for more than ``max_pages`` fails."""
+        if self._pages >= self.max_pages:
+            raise VendorError(f"{self.what}: more than {self.max_pages} pages of "
+                              f"{self.page_size} records; raise max_pages or read shorter "
+                              "windows")
+        return self.current
+
     def advance(self, records: list[Any], fingerprint: Any, total: int | None = None,
                 page_size: int | None = None) -> None:
         """``fingerprint`` identifies the page's records (e.g. their ids); ``total`` and
@@ -74,7 +82,3 @@ class ShortPagePaginator:
         elif total is not None and self.read >= total:
             self.has_more = False
         self.current += 1
-        if self.has_more and self._pages >= self.max_pages:
-            raise VendorError(f"{self.what}: more than {self.max_pages} pages of "
-                              f"{page_size or self.page_size} records; raise max_pages or read "
-                              "shorter windows")

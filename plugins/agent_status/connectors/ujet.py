@@ -119,7 +119,7 @@ class UjetConnector(Connector):
         """Pages by number until a short or empty page; ``Link`` is not relied on (5.3)."""
         pages = ShortPagePaginator(f"UJET {what}", self.per_page, self.max_pages)
         while pages.has_more:
-            query = {**params, "page": pages.current, "per": self.per_page}
+            query = {**params, "page": pages.next_page(), "per": self.per_page}
             response = self._call(what, lambda: self.http.request("GET", path, params=query))
             try:
                 records = response.json()
