@@ -58,7 +58,13 @@ class Integration:
 
     @property
     def source_zone(self) -> ZoneInfo:
-        return ZoneInfo(self.source_timezone or self.timezone)
+        """The zone of local times the vendor reports: the integration's source_timezone, else
+        the one the vendor's options decide (Five9's data center), else the nights' zone."""
+        from agent_status.connectors.registry import VENDORS
+
+        return ZoneInfo(self.source_timezone
+                        or VENDORS[self.vendor].timezone_from_options(self.options)
+                        or self.timezone)
 
 
 def config_path() -> Path:

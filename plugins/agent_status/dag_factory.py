@@ -68,10 +68,8 @@ def _alerts(integration: Integration) -> str:
 
 def _source_zone(integration: Integration) -> str:
     spec = VENDORS[integration.vendor]
-    if spec.fixed_source_timezone:
-        return f"`{spec.fixed_source_timezone}` (fixed by the vendor)"
     if spec.reports_local_time:
-        return f"`{integration.source_timezone or integration.timezone}`"
+        return f"`{integration.source_zone.key}`"
     return "none: the vendor reports UTC"
 
 

@@ -15,13 +15,16 @@ import pytest
 
 from agent_status.config import Integration
 from agent_status.connectors.base import ConnectionInfo, VendorError
-from agent_status.connectors.five9 import (Five9Connector, fall_back_instants, report_windows,
-                                           service_url)
+from agent_status.connectors.five9 import (Five9Connector, fall_back_instants, fault_error,
+                                           report_windows, service_url)
+from agent_status.connectors.http import RetriableError
+from agent_status.connectors.registry import VENDORS
+from agent_status.connectors.report_job import JobNotReady
 from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
 from agent_status.sandboxes.base import Faults
-from agent_status.sandboxes.five9 import Five9Sandbox
+from agent_status.sandboxes.five9 import NOT_READY_TYPED, SOAP_ENV, Five9Sandbox, _fault
 from agent_status.simulator import clip
 
 UTC = dt.timezone.utc
@@ -50,10 +53,11 @@ class FakeClock:
             self.now += seconds
 
 
-def integration(**options) -> Integration:
+def integration(source_timezone=None, **options) -> Integration:
     options.setdefault("poll_seconds", 1.0)
     return Integration(name="f9", vendor="five9", conn_id="x", timezone="Europe/Paris",
-                       start_date=dt.date(2026, 10, 1), options=options)
+                       start_date=dt.date(2026, 10, 1), source_timezone=source_timezone,
+                       options=options)
 
 
 @contextmanager
@@ -64,8 +68,9 @@ def served(**sandbox_args):
 
 
 def extract(sandbox: Five9Sandbox, clock: FakeClock, start=START, end=END, connection=None,
-            row_cap=None, **options) -> pd.DataFrame:
-    connector = Five9Connector(connection or sandbox.connection(), integration(**options),
+            row_cap=None, source_timezone=None, **options) -> pd.DataFrame:
+    connector = Five9Connector(connection or sandbox.connection(),
+                               integration(source_timezone, **options),
                                row_cap=row_cap, sleep=clock.sleep, clock=clock)
     try:
         return pd.concat(list(connector.extract(start, end)), ignore_index=True)
@@ -73,24 +78,26 @@ def extract(sandbox: Five9Sandbox, clock: FakeClock, start=START, end=END, conne
         connector.close()
 
 
-def imported(raw: pd.DataFrame, rule: str = Five9Connector.overlap_rule) -> pd.DataFrame:
+def imported(raw: pd.DataFrame, rule: str = Five9Connector.overlap_rule,
+             nights=NIGHTS) -> pd.DataFrame:
     """What the pipeline keeps of the connector's output: normalised night by night."""
-    nights = [night_for_date(integration(), night_date) for night_date in NIGHTS]
+    nights = [night_for_date(integration(), night_date) for night_date in nights]
     return pd.concat([conform_raw_events(normalise(raw, night, rule))[COMPARED]
                       for night in nights], ignore_index=True)
 
 
-def truth(expected: pd.DataFrame) -> pd.DataFrame:
+def truth(expected: pd.DataFrame, nights=NIGHTS) -> pd.DataFrame:
     """The sandbox's truth, clipped night by night the same way."""
-    nights = [night_for_date(integration(), night_date) for night_date in NIGHTS]
+    nights = [night_for_date(integration(), night_date) for night_date in nights]
     return pd.concat([conform_raw_events(clip(expected, night.start_utc, night.end_utc))[COMPARED]
                       for night in nights], ignore_index=True)
 
 
-def assert_matches_truth(raw: pd.DataFrame, sandbox: Five9Sandbox) -> None:
-    want = truth(sandbox.expected(START, END))
+def assert_matches_truth(raw: pd.DataFrame, sandbox: Five9Sandbox, nights=NIGHTS, start=START,
+                         end=END) -> None:
+    want = truth(sandbox.expected(start, end), nights)
     assert len(want) > 2000
-    pd.testing.assert_frame_equal(imported(raw), want, check_dtype=False)
+    pd.testing.assert_frame_equal(imported(raw, nights=nights), want, check_dtype=False)
 
 
 def test_output_equals_the_truth_over_two_nights_across_the_repeated_pacific_hour():
@@ -151,10 +158,12 @@ def test_a_result_at_the_row_cap_that_cannot_be_cut_further_fails():
             extract(sandbox, clock, row_cap=50, min_window_minutes=240)
 
 
-def test_quota_and_not_ready_faults_are_waited_out():
+@pytest.mark.parametrize("typed_faults", [True, False], ids=["typed_detail", "faultstring_only"])
+def test_quota_and_not_ready_faults_are_waited_out(typed_faults):
+    """1.4: the WSDL types them in <detail>; their faultstring's wording is not documented."""
     faults = Faults(server_error_every=11, retry_after_seconds=0)
-    with served(quota_fault_every=2, not_ready_every=2, running_polls=3,
-                faults=faults) as (sandbox, clock):
+    with served(quota_fault_every=2, not_ready_every=2, running_polls=3, faults=faults,
+                typed_faults=typed_faults) as (sandbox, clock):
         raw = extract(sandbox, clock, window_hours=6)
 
         assert_matches_truth(raw, sandbox)
@@ -186,7 +195,8 @@ def test_states_running_at_job_time_come_with_a_later_run():
 
 def test_faults_and_refusals_are_fatal_with_a_clear_message():
     with served() as (sandbox, clock):
-        with pytest.raises(VendorError, match=r'SOAP fault: Report "Nope" in folder'):
+        with pytest.raises(VendorError, match=r'SOAP fault ReportNotFoundFault: Report "Nope" in '
+                                              r'folder "Agent Reports" not found \(folder='):
             extract(sandbox, clock, report_name="Nope")
         wrong = ConnectionInfo(conn_id="five9", host=sandbox.base_url, login="wfm.import",
                                password="wrong")
@@ -199,28 +209,129 @@ def test_faults_and_refusals_are_fatal_with_a_clear_message():
         assert 25 <= sandbox.calls["isReportRunning"] <= 35
 
 
-def test_service_url_from_host_or_region():
-    def url(host="", **extra):
-        return service_url(ConnectionInfo(conn_id="c", host=host, extra=extra))
+def test_service_url_from_host_region_or_data_center():
+    def url(host="", data_center="us", **extra):
+        return service_url(ConnectionInfo(conn_id="c", host=host, extra=extra), data_center)
 
     assert url() == "https://api.five9.com/wsadmin/v13/AdminWebService"
-    assert url(region="uk") == "https://api.five9.eu/wsadmin/v13/AdminWebService"
-    assert url(region="EU").startswith("https://api.eu.five9.com/")
-    assert url(region="ca").startswith("https://api.five9.ca/")
-    assert url("api.five9.eu", region="us") == "https://api.five9.eu/wsadmin/v13/AdminWebService"
+    assert url(data_center="uk") == "https://api.five9.eu/wsadmin/v13/AdminWebService"
+    assert url(region="uk", data_center="uk") == "https://api.five9.eu/wsadmin/v13/AdminWebService"
+    assert url(region="EU", data_center="eu").startswith("https://api.eu.five9.com/")
+    assert url(data_center="ca").startswith("https://api.five9.ca/")
+    assert url("api.five9.eu", data_center="uk") == \
+        "https://api.five9.eu/wsadmin/v13/AdminWebService"
     assert url("https://x.example/wsadmin/v12/AdminWebService") == \
         "https://x.example/wsadmin/v12/AdminWebService"
     with pytest.raises(VendorError, match="region"):
         url(region="mars")
+    # the connection and the option must agree: the option decides the zone of report times
+    with pytest.raises(VendorError, match=r"points at the 'uk' data center but option "
+                                          r"data_center is 'us'; set data_center: uk"):
+        url("api.five9.eu")
+    with pytest.raises(VendorError, match=r"'eu' data center but option data_center is 'ca'"):
+        url(region="eu", data_center="ca")
 
 
-def test_windows_are_cut_where_pacific_time_falls_back():
+def test_windows_are_cut_where_the_report_zone_falls_back():
     lo, hi = dt.datetime(2026, 10, 31, 12, tzinfo=UTC), dt.datetime(2026, 11, 2, tzinfo=UTC)
     assert fall_back_instants("America/Los_Angeles", lo, hi) == [
         dt.datetime(2026, 11, 1, 9, tzinfo=UTC)]
     assert fall_back_instants("America/Los_Angeles", lo - dt.timedelta(days=200), lo) == []
-    windows = report_windows(lo, hi, dt.timedelta(hours=24))
+    assert fall_back_instants("Europe/London", lo - dt.timedelta(days=7), lo) == [
+        dt.datetime(2026, 10, 25, 1, tzinfo=UTC)]
+    windows = report_windows(lo, hi, dt.timedelta(hours=24), "America/Los_Angeles")
     assert windows[0] == (lo, dt.datetime(2026, 11, 1, 9, tzinfo=UTC))
     assert windows[-1][1] == hi
     assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
     assert all(end - start <= dt.timedelta(hours=24) for start, end in windows)
+    assert report_windows(lo, hi, dt.timedelta(hours=24), "Europe/Berlin") == [
+        (lo, lo + dt.timedelta(hours=24)), (lo + dt.timedelta(hours=24), hi)]
+
+
+def test_the_report_zone_follows_the_data_center_unless_source_timezone_is_set():
+    zone = {dc: integration(data_center=dc).source_zone.key for dc in ("us", "uk", "ca", "eu")}
+    assert zone == {"us": "America/Los_Angeles", "uk": "Europe/London",
+                    "ca": "America/Vancouver", "eu": "Europe/Berlin"}
+    assert integration().source_zone.key == "America/Los_Angeles"  # US, Five9's docs (1.4)
+    assert integration("Europe/Dublin", data_center="uk").source_zone.key == "Europe/Dublin"
+    with pytest.raises(ValueError, match="data_center"):
+        VENDORS["five9"].check_options({"data_center": "de"})
+
+
+@pytest.mark.parametrize("data_center", ["uk", "ca", "eu"])
+def test_report_times_are_read_in_the_data_centers_zone(data_center):
+    """1.4, contested: Matatika's tap localises UK, CA and EU reports in their own zone."""
+    with served(data_center=data_center) as (sandbox, clock):
+        raw = extract(sandbox, clock, data_center=data_center)
+
+        assert_matches_truth(raw, sandbox)
+
+
+def test_source_timezone_overrides_the_data_centers_zone():
+    """The escape hatch for a domain whose reports are in another zone than its data center's."""
+    with served(data_center="eu") as (sandbox, clock):
+        raw = extract(sandbox, clock, source_timezone="Europe/Berlin")  # data_center: us
+
+        assert_matches_truth(raw, sandbox)
+
+
+def test_the_repeated_hour_is_placed_in_the_data_centers_zone():
+    """London falls back on 25 October (01:00-02:00 BST then GMT): night-shift rows of both
+    occurrences come back apart, the windows cut there, not at Pacific's fall-back."""
+    nights = (dt.date(2026, 10, 24), dt.date(2026, 10, 25))
+    start, end = dt.datetime(2026, 10, 23, 22, tzinfo=UTC), dt.datetime(2026, 10, 25, 23, tzinfo=UTC)
+    with served(data_center="uk") as (sandbox, clock):
+        raw = extract(sandbox, clock, start, end, data_center="uk")
+
+        assert sandbox.injected["ambiguous_hour"] > 0
+        fall_back = dt.datetime(2026, 10, 25, 1, tzinfo=UTC)
+        assert not [window for window in sandbox.criteria if window[0] < fall_back < window[1]]
+        assert_matches_truth(raw, sandbox, nights, start, end)
+
+
+def test_dates_written_the_way_matatikas_tap_reads_them_are_read():
+    """1.4, contested: DATE as ``YYYY/MM/DD`` (the default sandbox) or ``Tue, 07 May 2024``."""
+    with served(date_format="%a, %d %b %Y") as (sandbox, clock):
+        raw = extract(sandbox, clock)
+
+        dates = sandbox._report_rows(pd.Timestamp(START), pd.Timestamp(END)).DATE
+        assert dates.str.fullmatch(r"(Fri|Sat|Sun), \d{2} (Oct|Nov) 2026").all()
+        assert_matches_truth(raw, sandbox)
+
+
+def test_a_date_in_any_other_format_fails_naming_it():
+    with served(date_format="%d.%m.%Y") as (sandbox, clock):
+        with pytest.raises(VendorError, match=r"Five9 report Agent Reports/Agent State Details: "
+                                              r"DATE must be YYYY/MM/DD or Tue, 07 May 2024, "
+                                              r"got '\d{2}\.10\.2026'"):
+            extract(sandbox, clock)
+
+
+def _fault_element(message: str, fault: str | None = None, **fields):
+    """A SOAP fault as the sandbox renders it, parsed."""
+    import xml.etree.ElementTree as ET
+
+    _, _, body = _fault("env:Server", message, fault, **fields)
+    return ET.fromstring(body).find(f".//{{{SOAP_ENV}}}Fault")
+
+
+def test_a_fault_is_told_by_its_typed_detail_before_its_words():
+    what = "Five9 runReport"
+    typed_quota = fault_error(_fault_element(
+        "Maximum number of Web Services requests for the minute has been exceeded",
+        "OperationsLimitExceededFault", limit=16, operationType="runReport"), what, 60.0)
+    assert isinstance(typed_quota, RetriableError) and typed_quota.wait_seconds == 60.0
+    assert "OperationsLimitExceededFault" in str(typed_quota) and "limit=16" in str(typed_quota)
+    assert isinstance(fault_error(_fault_element(NOT_READY_TYPED, "ResultIsNotReadyFault"),
+                                  what, 60.0), JobNotReady)
+    # a typed fault of another kind is fatal, whatever its words suggest
+    other = fault_error(_fault_element("Limit of 500 skills is exceeded",
+                                       "ObjectsCountLimitExceededFault", limit=500), what, 60.0)
+    assert type(other) is VendorError
+    assert "SOAP fault ObjectsCountLimitExceededFault: Limit of 500 skills" in str(other)
+    # without a typed detail, the faultstring's words
+    assert isinstance(fault_error(_fault_element("Result is not ready"), what, 60.0), JobNotReady)
+    assert isinstance(fault_error(_fault_element("Limit of 16 requests per minute for method "
+                                                 "runReport is exceeded"), what, 60.0),
+                      RetriableError)
+    assert type(fault_error(_fault_element("Something else"), what, 60.0)) is VendorError

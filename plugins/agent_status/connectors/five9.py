@@ -2,23 +2,31 @@
 
 The contract, as the API pages tell it:
 - SOAP ``AdminWebService``: XML envelopes POSTed with HTTP Basic auth (connection login and
-  password), at the connection host, else at the data center of extra ``region`` (1.2);
+  password), at the connection host, else at the data center of extra ``region``, else of option
+  ``data_center`` (1.2); a known Five9 host or region of another data center than the option
+  fails, since the option also decides the zone report times are read in;
 - a report job (1.3), run by ``report_job.ReportJob``: ``runReport(folder, report,
   criteria.time)`` -> identifier, ``isReportRunning(identifier, timeout)`` (a long poll) until
   false, ``getReportResultCsv(identifier)``;
 - the report (options ``folder_name``/``report_name``, a custom Agent State Details-style report,
-  1.1) gives one row per state: AGENT (the user name), DATE and TIME of its start in US Pacific
-  wall time whatever the domain's zone (1.4), STATE, REASON CODE, AGENT STATE TIME (HH:MM:SS);
+  1.1) gives one row per state: AGENT (the user name), DATE and TIME of its start in the data
+  center's wall time, STATE, REASON CODE, AGENT STATE TIME (HH:MM:SS). Contested (1.4): the zone
+  is US Pacific per Five9's docs, Europe/London, America/Vancouver or Europe/Berlin for the UK,
+  CA and EU data centers per Matatika's tap: it follows option ``data_center`` (the
+  integration's ``source_timezone`` overrides it); DATE is ``YYYY/MM/DD`` in one warehouse
+  model and ``Tue, 07 May 2024`` in Matatika's tap: both are read, any other fails naming it;
 - criteria select rows by state START, so a margin before the interval is read for states
   running into it (1.6); rows of a state still running are not there yet: the lookback re-reads;
 - a result holds at most 50,000 rows and has no paging (1.3): windows of ``window_hours`` (at
   most 24); a result AT the cap is read again in halves, down to ``min_window_minutes``, and
   fails rather than being truncated;
-- domain quotas (1.3) are rate budgets; the domain is shared with other integrations, so quota
-  faults (SOAP faults, not 429) are retried after a wait, "not ready" faults are waits, any other
-  fault is fatal with its faultstring;
-- the repeated November hour (1.6): windows are cut where Pacific time falls back, so each row's
-  wall time has exactly one occurrence inside the window that returned it;
+- domain quotas (1.3) are rate budgets; the domain is shared with other integrations, so a quota
+  fault is retried after a wait and a "not ready" fault is a wait. Faults are told by their typed
+  SOAP ``<detail>`` (``OperationsLimitExceededFault``, ``ResultIsNotReadyFault`` in the WSDL,
+  1.4); the faultstring's words, which no document fixes, only when no typed detail came. Any
+  other fault is fatal, naming its type and message;
+- the repeated autumn hour (1.6): windows are cut where the report's zone falls back, so each
+  row's wall time has exactly one occurrence inside the window that returned it;
 - the result may arrive Latin-1 encoded without saying so (1.4): UTF-8, else Latin-1.
 Overlapping states are kept as reported; the pipeline resolves them with injixo's rule (1.6).
 The activity id is STATE, plus the reason code when there is one ("Not Ready/Break"), so each
@@ -50,9 +58,8 @@ from agent_status.connectors.windows import split_windows
 from agent_status.frames import conform_raw_events, empty_raw_events
 
 HOSTS = {"us": "api.five9.com", "uk": "api.five9.eu", "ca": "api.five9.ca",
-         "eu": "api.eu.five9.com"}  # 1.2
+         "eu": "api.eu.five9.com"}  # 1.2, keyed by option data_center
 WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
-PACIFIC = VENDORS["five9"].fixed_source_timezone  # 1.4: report times, whatever the domain's zone
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://service.admin.ws.five9.com/"
 # per-domain limits (1.3): (calls, seconds)
@@ -60,8 +67,13 @@ BUDGETS = {"runReport": ((16, 60), (120, 3600), (800, 86400)),
            "getReportResultCsv": ((20, 60), (200, 3600), (1000, 86400)),
            "isReportRunning": ((450, 60), (15000, 3600), (172800, 86400))}
 LONG_POLL_SECONDS = 5  # isReportRunning timeout: Five9 asks for at least 5 s (1.3)
-NOT_READY = re.compile(r"not ready|not yet finish|still running", re.IGNORECASE)  # 1.3
+# typed faults of the WSDL (1.4): found in the SOAP <detail>, whatever the faultstring says
+NOT_READY_FAULT, QUOTA_FAULT = "ResultIsNotReadyFault", "OperationsLimitExceededFault"
+# the faultstring's words, read only when no typed detail came: PSFive9Admin's (1.3), and ours
+NOT_READY = re.compile(r"not ready|not yet finish|still running", re.IGNORECASE)
 QUOTA = re.compile(r"limit\b.*\bexceed|exceed.*\blimit|quota|too many requests", re.IGNORECASE)
+# DATE as a warehouse model reads it, and as Matatika's tap parses it (1.4)
+DATE_FORMATS = {"%Y/%m/%d": "YYYY/MM/DD", "%a, %d %b %Y": "Tue, 07 May 2024"}
 COLUMNS = {"AGENT": "text", "DATE": "text", "TIME": "text", "STATE": "text",
            "REASON CODE": "text", "AGENT STATE TIME": "text"}
 
@@ -108,14 +120,9 @@ class AdminWebService:
                 classify(response, what)  # 429/5xx retried, other 4xx fatal
                 raise VendorError(f"{what}: the answer is not a SOAP envelope: "
                                   f"{response.text[:200]!r}")
-            fault = body.findtext(f".//{{{SOAP_ENV}}}Fault/faultstring")
+            fault = body.find(f".//{{{SOAP_ENV}}}Fault")
             if fault is not None:
-                if NOT_READY.search(fault):
-                    raise JobNotReady(f"{what}: {fault}")
-                if QUOTA.search(fault):  # shared domain quota (1.3): counters reset each minute
-                    raise RetriableError(f"{what}: quota fault: {fault}",
-                                         self.quota_wait_seconds)
-                raise VendorError(f"{what}: SOAP fault: {fault}")
+                raise fault_error(fault, what, self.quota_wait_seconds)
             classify(response, what)
             returned = body.find(f".//{{{SOAP_ENV}}}Body/*/return")
             return "" if returned is None else (returned.text or "")
@@ -143,8 +150,9 @@ class Five9Connector(Connector):
         self.window = dt.timedelta(hours=min(self.options.get("window_hours", 24), 24))
         self.min_window = dt.timedelta(minutes=self.options.get("min_window_minutes", 15))
         self.row_cap = row_cap or self.row_cap
-        self.service = AdminWebService(service_url(connection), connection.login,
-                                       connection.password,
+        self.zone = integration.source_zone.key  # the data center's, unless overridden (1.4)
+        self.service = AdminWebService(service_url(connection, self.options["data_center"]),
+                                       connection.login, connection.password,
                                        quota_wait_seconds=self.quota_wait_seconds,
                                        sleep=sleep, clock=clock)
         self.job = ReportJob(
@@ -157,7 +165,8 @@ class Five9Connector(Connector):
             timeout_seconds=self.job_timeout_seconds, sleep=sleep, clock=clock)
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        rows = [part for window in report_windows(start - self.state_margin, end, self.window)
+        rows = [part for window in report_windows(start - self.state_margin, end, self.window,
+                                                  self.zone)
                 for part in self._read(window)]
         if not rows:
             yield empty_raw_events()
@@ -170,7 +179,7 @@ class Five9Connector(Connector):
         self.service.close()
 
     def _run_report(self, window: tuple[dt.datetime, dt.datetime]) -> str:
-        start, end = (_criteria_time(moment) for moment in window)
+        start, end = (_criteria_time(moment, self.zone) for moment in window)
         identifier = self.service.call(
             "runReport", folderName=self.folder, reportName=self.report,
             criteria={"time": {"start": start, "end": end}})
@@ -204,15 +213,10 @@ class Five9Connector(Connector):
 
     def _to_events(self, rows: pd.DataFrame) -> pd.DataFrame:
         where = f"Five9 report {self.folder}/{self.report}"
-        try:
-            local = pd.to_datetime(rows.DATE.str.strip() + " " + rows.TIME.str.strip(),
-                                   format="%Y/%m/%d %H:%M:%S")
-        except ValueError as error:
-            raise VendorError(f"{where}: DATE/TIME must be YYYY/MM/DD and HH:MM:SS ({error})") \
-                from error
+        local = _local_starts(rows, where)
         seconds = _seconds(rows["AGENT STATE TIME"], where)
         # 1.6: of a repeated wall time's two occurrences, the one inside the window asked for
-        first, second, ambiguous = localize(local, PACIFIC)
+        first, second, ambiguous = localize(local, self.zone)
         inside_first = (first >= rows.window_start) & (first < rows.window_end)
         inside_second = (second >= rows.window_start) & (second < rows.window_end)
         start_utc = first.where(~(ambiguous & ~inside_first & inside_second), second)
@@ -229,22 +233,33 @@ class Five9Connector(Connector):
         }))
 
 
-def service_url(connection: ConnectionInfo) -> str:
-    """The connection host wins (a bare host gets the service path); else extra ``region``."""
+def service_url(connection: ConnectionInfo, data_center: str) -> str:
+    """The connection host wins (a bare host gets the service path); else extra ``region``;
+    else the ``data_center`` option. A Five9 host or region of another data center than the
+    option fails: report times would be read in the wrong zone (1.4)."""
+    region = connection.extra.get("region")
     if connection.host:
         url = connection.base_url()
-        return url if urlparse(url).path not in ("", "/") else url + WSADMIN_PATH
-    region = str(connection.extra.get("region", "us")).lower()
-    if region not in HOSTS:
-        raise VendorError(f"connection {connection.conn_id}: extra 'region' is {region!r}, not "
-                          f"one of {sorted(HOSTS)} (or set the host)")
-    return f"https://{HOSTS[region]}{WSADMIN_PATH}"
+        named = next((center for center, host in HOSTS.items() if urlparse(url).hostname == host),
+                     None)
+        url = url if urlparse(url).path not in ("", "/") else url + WSADMIN_PATH
+    else:
+        named = str(region if region is not None else data_center).lower()
+        if named not in HOSTS:
+            raise VendorError(f"connection {connection.conn_id}: extra 'region' is {region!r}, "
+                              f"not one of {sorted(HOSTS)} (or set the host)")
+        url = f"https://{HOSTS[named]}{WSADMIN_PATH}"
+    if named is not None and named != data_center:
+        raise VendorError(f"connection {connection.conn_id} points at the {named!r} data center "
+                          f"but option data_center is {data_center!r}; set data_center: {named} "
+                          "so report times are read in that data center's zone")
+    return url
 
 
-def report_windows(start: dt.datetime, end: dt.datetime,
-                   step: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Windows of at most ``step``, also cut where Pacific time falls back (1.6)."""
-    cuts = fall_back_instants(PACIFIC, start, end)
+def report_windows(start: dt.datetime, end: dt.datetime, step: dt.timedelta,
+                   zone: str) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Windows of at most ``step``, also cut where the report's zone falls back (1.6)."""
+    cuts = fall_back_instants(zone, start, end)
     windows = []
     for lo, hi in split_windows(start, end, step):
         inner = [cut for cut in cuts if lo < cut < hi]
@@ -263,9 +278,24 @@ def fall_back_instants(zone: str, start: dt.datetime, end: dt.datetime) -> list[
             if pd.Timestamp(start) < moment < pd.Timestamp(end)]
 
 
-def _criteria_time(moment: dt.datetime) -> str:
-    """xsd:dateTime in Pacific time with its offset: unambiguous in the repeated hour."""
-    return pd.Timestamp(moment).tz_convert(PACIFIC).isoformat(timespec="milliseconds")
+def _criteria_time(moment: dt.datetime, zone: str) -> str:
+    """xsd:dateTime in the report's zone with its offset: unambiguous in the repeated hour."""
+    return pd.Timestamp(moment).tz_convert(zone).isoformat(timespec="milliseconds")
+
+
+def _local_starts(rows: pd.DataFrame, where: str) -> pd.Series:
+    """DATE + TIME as naive wall time; DATE in either documented format (1.4), row by row."""
+    date, clock = rows.DATE.str.strip(), rows.TIME.str.strip()
+    day = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
+    for pattern in DATE_FORMATS:
+        day = day.fillna(pd.to_datetime(date, format=pattern, errors="coerce"))
+    if day.isna().any():
+        raise VendorError(f"{where}: DATE must be {' or '.join(DATE_FORMATS.values())}, got "
+                          f"{date[day.isna()].iloc[0]!r}")
+    bad = ~clock.str.fullmatch(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d")
+    if bad.any():
+        raise VendorError(f"{where}: TIME must be HH:MM:SS, got {clock[bad].iloc[0]!r}")
+    return day + pd.to_timedelta(clock)
 
 
 def _seconds(values: pd.Series, where: str) -> pd.Series:
@@ -277,6 +307,32 @@ def _seconds(values: pd.Series, where: str) -> pd.Series:
                           f"{values[bad].iloc[0]!r}")
     parts = parts.astype("int64")
     return parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
+def fault_error(fault: ET.Element, what: str, quota_wait_seconds: float) -> VendorError:
+    """What a SOAP fault means: told by its typed ``<detail>`` (1.4), by the faultstring's
+    words only when no typed fault came. Quota: retried after a wait (counters reset each
+    minute, 1.3); not ready: a wait; anything else: fatal."""
+    text = (fault.findtext("faultstring") or "").strip()
+    detail = fault.find("detail")
+    typed = next((child for child in (detail if detail is not None else [])
+                  if child.tag.split("}")[-1].endswith("Fault")), None)
+    if typed is not None:
+        kind = typed.tag.split("}")[-1]
+        fields = ", ".join(f"{child.tag.split('}')[-1]}={(child.text or '').strip()}"
+                           for child in typed if child.tag.split("}")[-1] != "message")
+        message = (typed.findtext("message") or text).strip()
+        said = f"{kind}: {message}" + (f" ({fields})" if fields else "")
+        if kind == NOT_READY_FAULT:
+            return JobNotReady(f"{what}: {said}")
+        if kind == QUOTA_FAULT:
+            return RetriableError(f"{what}: quota fault {said}", quota_wait_seconds)
+        return VendorError(f"{what}: SOAP fault {said}")
+    if NOT_READY.search(text):
+        return JobNotReady(f"{what}: {text}")
+    if QUOTA.search(text):
+        return RetriableError(f"{what}: quota fault: {text}", quota_wait_seconds)
+    return VendorError(f"{what}: SOAP fault: {text}")
 
 
 def _xml(params: dict) -> str:

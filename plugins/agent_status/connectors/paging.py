@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent_status.connectors.base import VendorError
+
 
 class PageNumberPaginator:
     """Pages numbered from ``start``; ends on an empty page, or when ``page_count`` is reached.
@@ -32,3 +34,51 @@ class HeaderLinkPaginator:
     def advance(self, response) -> None:
         self.next_url = response.links.get("next", {}).get("url")
         self.has_more = self.next_url is not None
+
+
+class ShortPagePaginator:
+    """Pages numbered from ``start``, asked for until one holds fewer records than a full page
+    (or none): for vendors that do not say whether more pages follow (UJET, vendors.md 5.3).
+
+    Bounded and checked: a ``total`` the pages fall short of is a truncation, a page equal to the
+    previous one means the vendor ignores ``page``, and more than ``max_pages`` pages is too
+    deep; each raises ``VendorError`` naming ``what``. A full page that reaches ``total`` ends
+    the loop without asking for an empty page.
+    """
+
+    def __init__(self, what: str, page_size: int, max_pages: int, start: int = 1):
+        self.what, self.page_size, self.max_pages = what, page_size, max_pages
+        self.current = start
+        self.has_more = True
+        self.read = 0
+        self._pages = 0
+        self._previous: Any = None
+
+    def next_page(self) -> int:
+        """The number of the page to ask for; asking for more than ``max_pages`` fails."""
+        if self._pages >= self.max_pages:
+            raise VendorError(f"{self.what}: more than {self.max_pages} pages of "
+                              f"{self.page_size} records; raise max_pages or read shorter "
+                              "windows")
+        return self.current
+
+    def advance(self, records: list[Any], fingerprint: Any, total: int | None = None,
+                page_size: int | None = None) -> None:
+        """``fingerprint`` identifies the page's records (e.g. their ids); ``total`` and
+        ``page_size`` are what the vendor said in this answer, when it said it."""
+        self._pages += 1
+        self.read += len(records)
+        if records and fingerprint == self._previous:
+            raise VendorError(f"{self.what}: page {self.current} repeats page {self.current - 1}: "
+                              "the vendor ignores the page parameter; the read would not end")
+        self._previous = fingerprint
+        if len(records) < (page_size or self.page_size):
+            self.has_more = False
+            if total is not None and self.read < total:
+                raise VendorError(f"{self.what}: page {self.current} is the last (it holds "
+                                  f"{len(records)} records, fewer than a page) after {self.read} "
+                                  f"of the {total} records the total header announced: the "
+                                  "read is truncated")
+        elif total is not None and self.read >= total:
+            self.has_more = False
+        self.current += 1

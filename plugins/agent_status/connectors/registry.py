@@ -8,6 +8,7 @@ integrations file loads, so a bad option fails the DAG file naming file, integra
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +56,9 @@ class VendorSpec:
     default_lookback_nights: int = 1
     options: dict[str, Option] = field(default_factory=dict)
     reports_local_time: bool = False
-    # a vendor whose reports are in one fixed zone whatever the integration says (Five9, 1.4)
-    fixed_source_timezone: str | None = None
+    # a vendor whose options decide the zone of its local times (Five9: the data center, 1.4):
+    # resolved options -> zone; an integration's source_timezone still overrides it
+    options_timezone: Callable[[dict[str, Any]], str] | None = None
     # which records a query for [start, end) returns: those overlapping it ("overlap"), or
     # those ENDING in it ("end_time", Talkdesk 4.3): a record that ends late reaches every
     # earlier night it covers through tasks.extract, which reads those nights again
@@ -80,6 +82,12 @@ class VendorSpec:
         resolved = {key: option.default for key, option in self.options.items()}
         resolved.update({key: value for key, value in options.items() if value is not None})
         return resolved
+
+    def timezone_from_options(self, options: dict[str, Any]) -> str | None:
+        """The zone the vendor's options give its local times, if they decide it."""
+        if self.options_timezone is None:
+            return None
+        return self.options_timezone(self.resolve_options(options))
 
     def connector_class(self):
         module_name, class_name = self.module.split(":")
@@ -131,8 +139,15 @@ register(VendorSpec(
     name="five9", label="Five9", identifier="user_name", access="report_job",
     module="agent_status.connectors.five9:Five9Connector",
     default_lookback_nights=1, reports_local_time=True,
-    fixed_source_timezone="America/Los_Angeles",  # reports in US Pacific time (1.4)
+    # report times are in the data center's zone (1.4): US Pacific per Five9's docs; UK, CA and
+    # EU as Matatika's tap localises them (contested: set source_timezone if yours differ)
+    options_timezone=lambda options: {"us": "America/Los_Angeles", "uk": "Europe/London",
+                                      "ca": "America/Vancouver",
+                                      "eu": "Europe/Berlin"}[options["data_center"]],
     options={
+        "data_center": Option(str, "us", "the domain's data center (1.2): its host when the "
+                              "connection has none, and the zone of report times (1.4)",
+                              choices=("us", "uk", "ca", "eu")),
         "folder_name": Option(str, "Agent Reports", "report folder"),
         "report_name": Option(str, "Agent State Details", "report with one row per state"),
         "window_hours": Option(int, 24, "hours per report run", 1, 24),
@@ -160,7 +175,10 @@ register(VendorSpec(
     module="agent_status.connectors.ujet:UjetConnector",
     default_lookback_nights=1,
     options={
-        "per_page": Option(int, 100, "records per page", 1, 1000),  # UJET's default (5.3)
+        # UJET's default and maximum: a larger per is reduced to 100 (5.3)
+        "per_page": Option(int, 100, "records per page", 1, 100),
+        # deep paging is discouraged (5.3, 5.6): a window needing more pages fails
+        "max_pages": Option(int, 1000, "pages read per started_at window before failing", 1),
         "requests_per_second": Option((int, float), 10, "request budget", 0.1, 10),  # 5.3
         "window_days": Option(int, 1, "days per started_at window", 1, 60),
     },

@@ -9,15 +9,22 @@ API Credentials). The connection host is the tenant, e.g. ``https://acme.uc1.cca
 
 The contract:
 - ``GET /agent_activity_logs`` sorted by ``started_at`` ascending, filtered on
-  ``started_at[from]`` and ``started_at[to]``, ``page``/``per`` paging that follows the
-  ``Link rel="next"`` header; a chain that ends before the ``total`` header is a truncation (5.3).
+  ``started_at[from]`` and ``started_at[to]``, paged with ``page``/``per`` (5.3). Whether a page
+  follows is not something the API reliably says (Google: it "doesn't explicitly indicate" it;
+  tap-ujet: ``Link`` missing through a client API bug), so pages are asked for by number until
+  one holds fewer records than a full page (``Per-Page`` header, else ``per``, at most 100);
+  a ``Total`` header, when sent, must be reached, else the read is truncated; a ``Link`` header
+  is ignored. Paging is bounded (``max_pages``), and a page repeating the previous one fails.
   ``started_at[to]`` is not confirmed (5.3, 11): nothing relies on it, the records are filtered
   here too and a page reaching past the window ends that window's read.
 - 10 requests a second per customer (5.3): one ``RateBudget`` for every request of the connector.
-- The log mixes status changes with call/chat events and notifications (5.6): a status is a
-  record with a ``status`` object and a status-change activity (``STATUS_ACTIVITIES``, our
-  reading of 5.4); call/chat events and records without status are dropped; any other activity
-  on a record with a status fails the import rather than being guessed.
+- The log mixes status changes with call/chat events and notifications (5.6), and the
+  ``activity`` of a status change is not confirmed (``user_status_changed`` in Google's table,
+  ``status_change`` in our notes, ``login``/``logout``): a record is a status interval by its
+  own shape, not by a list of activity names: it has a ``status`` object, no ``call_id`` or
+  ``chat_id``, and its activity is not of an event family (``call_``, ``chat_``,
+  ``deltacast_``, ``multicast_``). A status without a name, or a start that is not ISO-8601,
+  fails naming the field, the value and the record.
 - Records are found by their start: a status that started before the window and runs into it is
   caught by reading ``look_behind`` (3 days: a weekend off, the longest status short of a leave)
   before the window. An agent offline for longer is not seen for that time.
@@ -27,8 +34,9 @@ The contract:
   and names are what WFM teams map (``wfm_id`` is often unset); ``reason`` is None. An open
   status has no ``ended_at``.
 
-Options: ``per_page`` (100), ``requests_per_second`` (10), ``window_days`` (1: the read is cut
-into windows of that many days, so paging stays shallow, as Google advises tailing, 5.6).
+Options: ``per_page`` (100, UJET's maximum), ``max_pages`` (per window), ``requests_per_second``
+(10), ``window_days`` (1: the read is cut into windows of that many days, so paging stays
+shallow, as Google advises tailing, 5.6).
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ import pandas as pd
 from agent_status.connectors.auth import BasicAuth
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import HttpClient, RateBudget
-from agent_status.connectors.paging import HeaderLinkPaginator
+from agent_status.connectors.paging import ShortPagePaginator
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.windows import split_windows
 from agent_status.frames import conform_raw_events, empty_raw_events
@@ -50,10 +58,9 @@ from agent_status.frames import conform_raw_events, empty_raw_events
 API = "/manager/api/v1"
 ACTIVITY_LOGS = "agent_activity_logs"
 AGENTS = "agents"
-STATUS_ACTIVITIES = frozenset({"status_change", "login", "logout"})  # [I] 5.4
-EVENT_PREFIXES = ("call_", "chat_")  # call and chat events (5.4, 5.6)
-RECORD_FIELDS = ["id", "agent_id", "status", "started_at", "ended_at", "activity", "call_id",
-                 "chat_id"]
+MAX_PER_PAGE = 100  # a larger ``per`` is reduced to 100 (5.3)
+# event families of Google's activity table, never a status interval (5.6)
+EVENT_FAMILIES = ("call_", "chat_", "deltacast_", "multicast_")
 
 
 class UjetConnector(Connector):
@@ -66,19 +73,20 @@ class UjetConnector(Connector):
             raise VendorError(f"connection {connection.conn_id}: UJET needs the tenant as host "
                               "and HTTP Basic credentials as login/password (company key and "
                               "secret, or subdomain and API token)")
-        self.per_page = self.options.get("per_page", 100)  # UJET's default (5.3)
-        self.window = dt.timedelta(days=self.options.get("window_days", 1))
+        self.per_page = min(self.options["per_page"], MAX_PER_PAGE)
+        self.max_pages = self.options["max_pages"]
+        self.window = dt.timedelta(days=self.options["window_days"])
         base = connection.base_url()
         self.http = HttpClient(base if base.endswith(API) else base + API,
                                BasicAuth(connection.login, connection.password),
-                               budget=RateBudget(self.options.get("requests_per_second", 10), 1.0))
+                               budget=RateBudget(self.options["requests_per_second"], 1.0))
         self._emails: dict[str, str] | None = None
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         records: list[dict[str, Any]] = []
         for window in split_windows(start - self.look_behind, end, self.window):
             records += self._activity_logs(*window)
-        statuses = status_changes(records)
+        statuses = status_intervals(records)
         statuses = statuses[(statuses.end_utc.isna() | (statuses.end_utc > _utc(start)))
                             & (statuses.start_utc < _utc(end))]
         if statuses.empty:
@@ -93,49 +101,43 @@ class UjetConnector(Connector):
     # -- API calls ---------------------------------------------------------------------------
 
     def _activity_logs(self, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-        params = {"page": 1, "per": self.per_page, "sort_column": "started_at",
-                  "sort_direction": "ASC", "started_at[from]": _iso(start),
-                  "started_at[to]": _iso(end)}
+        params = {"sort_column": "started_at", "sort_direction": "ASC",
+                  "started_at[from]": _iso(start), "started_at[to]": _iso(end)}
         what = f"{ACTIVITY_LOGS} {_iso(start)}..{_iso(end)}"
         records: list[dict[str, Any]] = []
         for page in self._pages(ACTIVITY_LOGS, params, what):
             records += page
             # sorted by start: a page reaching the window's end is the last one that matters,
             # whether or not started_at[to] was applied (5.3)
-            if page and _utc(pd.Timestamp(page[-1]["started_at"])) >= _utc(end):
+            if page and _starts(page[-1:], what).iloc[0] >= _utc(end):
                 break
-        started = pd.to_datetime(pd.Series([r["started_at"] for r in records], dtype=object),
-                                 utc=True, format="ISO8601")
+        started = _starts(records, what)
         inside = ((started >= _utc(start)) & (started < _utc(end))).to_numpy()
         return [record for record, keep in zip(records, inside) if keep]
 
     def _pages(self, path: str, params: dict[str, Any], what: str) -> Iterator[list[dict]]:
-        """Pages along the Link chain; a chain ending short of the ``total`` header fails."""
-        pages, read = HeaderLinkPaginator(), 0
-        while True:
-            response = self._call(what, lambda: self.http.request("GET", path, params=params))
+        """Pages by number until a short or empty page; ``Link`` is not relied on (5.3)."""
+        pages = ShortPagePaginator(f"UJET {what}", self.per_page, self.max_pages)
+        while pages.has_more:
+            query = {**params, "page": pages.next_page(), "per": self.per_page}
+            response = self._call(what, lambda: self.http.request("GET", path, params=query))
             try:
                 records = response.json()
             except ValueError:
                 records = response.text
-            if not isinstance(records, list):
-                raise VendorError(f"UJET {what}: expected a JSON array, got {str(records)[:200]}")
-            read += len(records)
-            pages.advance(response)
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise VendorError(f"UJET {what}: expected a JSON array of objects, got "
+                                  f"{str(records)[:200]}")
+            pages.advance(records, fingerprint=tuple(r.get("id") for r in records),
+                          total=_count(response, "Total", what),
+                          page_size=_count(response, "Per-Page", what))
             yield records
-            if not pages.has_more:
-                break
-            path, params = pages.next_url, None  # the next link carries every parameter
-        total = response.headers.get("total")
-        if total is not None and read < int(total):
-            raise VendorError(f"UJET {what}: the Link chain ended after {read} of {total} "
-                              "records (total header): the read is truncated")
 
     def emails(self) -> dict[str, str]:
         """agent_id -> e-mail of every agent UJET lists; fetched once per connector."""
         if self._emails is None:
             emails: dict[str, str] = {}
-            for page in self._pages(AGENTS, {"page": 1, "per": self.per_page}, AGENTS):
+            for page in self._pages(AGENTS, {}, AGENTS):
                 emails.update({str(a["id"]): a["email"] for a in page if a.get("email")})
             self._emails = emails
         return self._emails
@@ -157,34 +159,74 @@ class UjetConnector(Connector):
             raise VendorError(f"UJET {what}: {error}") from error
 
 
-def status_changes(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The status changes among activity records, once per record id (5.6)."""
-    frame = pd.DataFrame(records, columns=RECORD_FIELDS)
-    frame = frame[~(frame.id.notna() & frame.id.duplicated(keep="last"))]  # served twice
-    name = frame.status.str.get("name")
-    activity = frame.activity.fillna("").astype(str)
-    event = (frame.call_id.notna() | frame.chat_id.notna()
-             | activity.str.startswith(EVENT_PREFIXES))
-    status = name.notna() & ~event
-    unknown = status & ~activity.isin(STATUS_ACTIVITIES)
-    if unknown.any():
-        raise VendorError(
-            f"UJET {ACTIVITY_LOGS}: {int(unknown.sum())} record(s) carry a status but an "
-            f"activity that is neither a status change ({sorted(STATUS_ACTIVITIES)}) nor a "
-            f"call/chat event: {sorted(set(activity[unknown]))[:10]}, e.g. record id "
-            f"{frame.id[unknown].iloc[0]}; extend STATUS_ACTIVITIES in ujet.py if it is one")
-    kept = frame[status]
+def is_status_interval(record: dict[str, Any]) -> bool:
+    """A status interval by its own shape (5.6): a status object, no call or chat, and an
+    activity outside the event families. Nothing depends on the activity's exact name."""
+    activity = record.get("activity")
+    return (record.get("status") is not None and record.get("call_id") is None
+            and record.get("chat_id") is None
+            and not (isinstance(activity, str) and activity.startswith(EVENT_FAMILIES)))
+
+
+def status_intervals(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The status intervals among activity records, once per record id (5.6)."""
+    kept: dict[Any, dict[str, Any]] = {}
+    for record in records:
+        if is_status_interval(record):
+            kept[record.get("id", id(record))] = record  # a record served twice counts once
+    rows = [(_status_name(r), r.get("agent_id"), r.get("started_at"), r.get("ended_at"), r)
+            for r in kept.values()]
+    for name, agent_id, _, _, record in rows:
+        if agent_id is None:
+            raise VendorError(f"UJET {ACTIVITY_LOGS}: record {record.get('id')} has no agent_id "
+                              f"(status {name!r})")
+    frame = pd.DataFrame([row[:4] for row in rows],
+                         columns=["name", "agent_id", "started_at", "ended_at"], dtype=object)
+    records_kept = [row[4] for row in rows]
     return pd.DataFrame({
-        "agent_id": kept.agent_id.astype(str),
-        "vendor_activity_id": name[status], "vendor_activity_name": name[status],
-        "reason": None,
-        "start_utc": _parse_utc(kept.started_at), "end_utc": _parse_utc(kept.ended_at),
-    }).reset_index(drop=True)
+        "agent_id": frame.agent_id.astype(str),
+        "vendor_activity_id": frame.name, "vendor_activity_name": frame.name, "reason": None,
+        "start_utc": _parse_utc(frame.started_at, "started_at", records_kept, required=True),
+        "end_utc": _parse_utc(frame.ended_at, "ended_at", records_kept, required=False),
+    })
 
 
-def _parse_utc(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values.astype(object), utc=True, format="ISO8601").astype(
-        "datetime64[us, UTC]")
+def _status_name(record: dict[str, Any]) -> str:
+    status = record["status"]
+    name = status.get("name") if isinstance(status, dict) else None
+    if not isinstance(name, str) or not name.strip():
+        raise VendorError(f"UJET {ACTIVITY_LOGS}: record {record.get('id')} has a status without "
+                          f"a name: status = {status!r}")
+    return name
+
+
+def _parse_utc(values: pd.Series, field: str, records: list[dict[str, Any]], required: bool,
+               what: str = ACTIVITY_LOGS) -> pd.Series:
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna() & (values.notna() | required)
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        raise VendorError(f"UJET {what}: {field} of record "
+                          f"{records[position].get('id')} is not an ISO-8601 time: "
+                          f"{values.iloc[position]!r}")
+    return parsed.astype("datetime64[us, UTC]")
+
+
+def _starts(records: list[dict[str, Any]], what: str) -> pd.Series:
+    """Every record's ``started_at`` (5.4), in UTC; one that is missing or not ISO-8601 fails."""
+    values = pd.Series([r.get("started_at") for r in records], dtype=object)
+    return _parse_utc(values, "started_at", records, required=True, what=what)
+
+
+def _count(response, name: str, what: str) -> int | None:
+    """A count header (``Total``, ``Per-Page``, 5.3) as an integer; None when not sent."""
+    value = response.headers.get(name)
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return int(value)
+    except ValueError as error:
+        raise VendorError(f"UJET {what}: header {name} is not a number: {value!r}") from error
 
 
 def _utc(moment) -> pd.Timestamp:

@@ -1,10 +1,15 @@
 """Five9 sandbox: the Configuration Web Service's report methods, over SOAP (vendors.md 1).
 
-It renders the simulator's truth the way an Agent State Details-style custom report does:
-- one CSV row per state: AGENT (user name), AGENT GROUP, DATE and TIME of the state's start in
-  US Pacific wall time whatever the simulator's zone (1.4), STATE, REASON CODE, AGENT STATE TIME
-  (HH:MM:SS); logged-out time is not reported; reason codes hold a Latin-1 character ("Pause
-  café") and the result is sent Latin-1 encoded without saying so (1.4, 1.6) [I];
+It renders the simulator's truth the way an Agent State Details-style custom report does, with
+each contested detail a constructor argument:
+- one CSV row per state: AGENT (user name), AGENT GROUP, DATE and TIME of the state's start,
+  STATE, REASON CODE, AGENT STATE TIME (HH:MM:SS); logged-out time is not reported; reason codes
+  hold a Latin-1 character ("Pause café") and the result is sent Latin-1 encoded without saying
+  so (1.4, 1.6) [I];
+- DATE and TIME are wall time in the zone of ``data_center`` (1.4: US Pacific per Five9's docs;
+  UK Europe/London, CA America/Vancouver, EU Europe/Berlin as Matatika's tap localises them);
+  DATE is written with ``date_format``: ``%Y/%m/%d`` (a warehouse model) or ``%a, %d %b %Y``
+  (``Tue, 07 May 2024``, Matatika's tap);
 - overlapping states (1.6): on every ``overlap_every``-th Ready -> On Call transition the On Call
   row starts with the Ready (Ready 13:00:00 for 5 s and On Call 13:00:00 for the Ready's and the
   call's time); injixo's rule (the longer starts where the shorter ends) gives the truth back;
@@ -14,7 +19,11 @@ It renders the simulator's truth the way an Agent State Details-style custom rep
 - the domain quotas of 1.3 are enforced per fixed minute, hour and day of ``clock``; quota and
   "not ready" answers are SOAP faults (HTTP 500), never 429 (1.3); ``quota_fault_every`` and
   ``not_ready_every`` inject them deterministically, as another integration of the domain would.
-Fault strings for quotas are ours [I]; the not-ready ones are those PSFive9Admin handles (1.3).
+  With ``typed_faults`` (the WSDL's way, 1.4) a fault carries its type in ``<detail>``
+  (``OperationsLimitExceededFault`` with limit and operationType, ``ResultIsNotReadyFault``,
+  ``ReportNotFoundFault``) and a faultstring worded as the fault list describes the fault,
+  which no word-matching recognises; without, the faultstring alone: the words PSFive9Admin
+  handles for "not ready" (1.3), ours for quotas [I].
 """
 
 from __future__ import annotations
@@ -40,7 +49,9 @@ from agent_status.simulator import Simulator
 WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
 USER, PASSWORD = "wfm.import@contoso-cc.example", "sandbox-password"
 FOLDER, REPORT = "Agent Reports", "Agent State Details"
-PACIFIC = "America/Los_Angeles"
+# the zone of report times per data center (1.4)
+DATA_CENTERS = {"us": "America/Los_Angeles", "uk": "Europe/London", "ca": "America/Vancouver",
+                "eu": "Europe/Berlin"}
 ROW_CAP = 50_000  # getReportResultCsv (1.3)
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://service.admin.ws.five9.com/"
@@ -50,7 +61,10 @@ LIMITS = {
     "getReportResultCsv": ((60, 20), (3600, 200), (86400, 1000)),
     "isReportRunning": ((60, 450), (3600, 15000), (86400, 172800)),
 }
-NOT_READY = ("Result is not ready", "Report is not yet finishing running")
+NOT_READY = ("Result is not ready", "Report is not yet finishing running")  # PSFive9Admin (1.3)
+# the fault list's description of each typed fault (Five9 Config Web Services docs) [I as wording]
+NOT_READY_TYPED = ("Operation in progress has not been completed. To check status, use "
+                   "isImportRunning or isReportRunning.")
 COLUMNS = ["AGENT", "AGENT GROUP", "DATE", "TIME", "STATE", "REASON CODE", "AGENT STATE TIME"]
 _WEEK = pd.Timedelta(days=7)
 _EPOCH = pd.Timestamp("2000-01-03", tz="UTC")  # a Monday
@@ -76,7 +90,8 @@ class Five9Sandbox(HttpSandbox):
                  faults: Faults | None = None, port: int = 0, *, row_cap: int = ROW_CAP,
                  overlap_every: int = 5, quota_fault_every: int = 0, not_ready_every: int = 0,
                  running_polls: int = 1, csv_encoding: str = "latin-1",
-                 clock: Callable[[], float] = time.monotonic):
+                 data_center: str = "us", date_format: str = "%Y/%m/%d",
+                 typed_faults: bool = True, clock: Callable[[], float] = time.monotonic):
         """``running_polls``: isReportRunning answers true that many times per report.
         ``quota_fault_every``: every n-th runReport answers a quota fault (0: never).
         ``not_ready_every``: the first result request of every n-th report is refused as not
@@ -85,6 +100,8 @@ class Five9Sandbox(HttpSandbox):
         self.row_cap, self.overlap_every = row_cap, overlap_every
         self.quota_fault_every, self.not_ready_every = quota_fault_every, not_ready_every
         self.running_polls, self.csv_encoding, self.clock = running_polls, csv_encoding, clock
+        self.zone, self.date_format = DATA_CENTERS[data_center], date_format
+        self.typed_faults = typed_faults
         self.calls: Counter[str] = Counter()  # every SOAP method called
         self.injected: Counter[str] = Counter()  # quota, quota_enforced, not_ready, overlap, ...
         self.call_times: dict[str, list[float]] = {}  # clock() of each accepted call, per method
@@ -122,23 +139,35 @@ class Five9Sandbox(HttpSandbox):
             return _fault("env:Client", f"Method {name} is not supported by this sandbox")
         quota = self._quota(name)
         if quota:
-            return _fault("env:Server", quota)
+            calls, per, words = quota
+            return self._fault_of(
+                "OperationsLimitExceededFault", words,
+                f"Maximum number of Web Services requests for the {per} has been exceeded",
+                limit=calls, operationType=name)
         return routes[name](params)
 
-    def _quota(self, name: str) -> str | None:
-        """A quota fault when a domain limit is reached (1.3), or an injected one."""
+    def _fault_of(self, fault: str, words: str, described: str, **fields) -> tuple:
+        """A typed fault: with ``typed_faults`` its type and fields in ``<detail>`` and the
+        fault list's description as faultstring; else the faultstring's words alone (1.4)."""
+        if self.typed_faults:
+            return _fault("env:Server", described, fault=fault, **fields)
+        return _fault("env:Server", words)
+
+    def _quota(self, name: str) -> tuple[int, str, str] | None:
+        """(limit, period, words) when a domain limit is reached (1.3), or an injected one."""
         with self._lock:
             if name == "runReport" and self.quota_fault_every and \
                     self.calls[name] % self.quota_fault_every == 0:
                 self.injected["quota"] += 1
-                return (f"Limit of requests per minute for method {name} is exceeded for "
-                        "domain (used by another application)")
+                return 16, "minute", (f"Limit of requests per minute for method {name} is "
+                                      "exceeded for domain (used by another application)")
             now = self.clock()
             for seconds, calls in LIMITS.get(name, ()):
                 if self._windows[(name, str(seconds), int(now // seconds))] >= calls:
                     self.injected["quota_enforced"] += 1
                     per = {60: "minute", 3600: "hour", 86400: "day"}[seconds]
-                    return f"Limit of {calls} requests per {per} for method {name} is exceeded"
+                    return calls, per, (f"Limit of {calls} requests per {per} for method {name} "
+                                        "is exceeded")
             for seconds, _ in LIMITS.get(name, ()):
                 self._windows[(name, str(seconds), int(now // seconds))] += 1
             self.call_times.setdefault(name, []).append(now)
@@ -147,7 +176,9 @@ class Five9Sandbox(HttpSandbox):
     def _run_report(self, params) -> tuple[int, dict, Any]:
         folder, report = _text(params, "folderName"), _text(params, "reportName")
         if (folder, report) != (FOLDER, REPORT):
-            return _fault("env:Server", f"Report \"{report}\" in folder \"{folder}\" not found")
+            missing = f"Report \"{report}\" in folder \"{folder}\" not found"
+            return self._fault_of("ReportNotFoundFault", missing, missing, folder=folder,
+                                  reportName=report)
         try:
             criteria = params["criteria"].find("time")
             start = dt.datetime.fromisoformat(criteria.findtext("start").strip())
@@ -191,7 +222,8 @@ class Five9Sandbox(HttpSandbox):
             if report["polls"] <= self.running_polls or inject:
                 report["refused"] = True
                 self.injected["not_ready"] += 1
-                return _fault("env:Server", NOT_READY[report["number"] % 2])
+                return self._fault_of("ResultIsNotReadyFault", NOT_READY[report["number"] % 2],
+                                      NOT_READY_TYPED)
         rows = report["rows"]
         csv = rows[COLUMNS].to_csv(index=False, lineterminator="\n")
         with self._lock:
@@ -217,7 +249,7 @@ class Five9Sandbox(HttpSandbox):
     def _week_rows(self, week: int) -> pd.DataFrame:
         """Report rows whose (reported) start falls in one UTC week, rendered once."""
         with _RENDER_LOCK:
-            key = (self.simulator, self.overlap_every, week)
+            key = (self.simulator, self.overlap_every, self.zone, self.date_format, week)
             if key not in _WEEKS:
                 _WEEKS[key] = self._render_week(week)
             return _WEEKS[key]
@@ -234,16 +266,16 @@ class Five9Sandbox(HttpSandbox):
                       & previous.agent.eq(truth.agent) & previous.end_utc.eq(truth.start_utc)
                       & (key % max(self.overlap_every, 1) == 0) & (self.overlap_every > 0))
         start = truth.start_utc.where(~overlapped, previous.start_utc)
-        wall = start.dt.tz_convert(PACIFIC).dt.tz_localize(None)
-        first = wall.dt.tz_localize(PACIFIC, ambiguous=np.ones(len(wall), bool))
-        second = wall.dt.tz_localize(PACIFIC, ambiguous=np.zeros(len(wall), bool))
+        wall = start.dt.tz_convert(self.zone).dt.tz_localize(None)
+        first = wall.dt.tz_localize(self.zone, ambiguous=np.ones(len(wall), bool))
+        second = wall.dt.tz_localize(self.zone, ambiguous=np.zeros(len(wall), bool))
         labels = truth.state.map(self.state_map)
         users = {a.index: a.user_name for a in self.simulator.agents}
         seconds = (truth.end_utc - start).dt.total_seconds().astype("int64")
         rows = pd.DataFrame({
             "AGENT": truth.agent.map(users),
             "AGENT GROUP": np.where(truth.agent % 2 == 0, "Support", "Sales"),
-            "DATE": wall.dt.strftime("%Y/%m/%d"), "TIME": wall.dt.strftime("%H:%M:%S"),
+            "DATE": wall.dt.strftime(self.date_format), "TIME": wall.dt.strftime("%H:%M:%S"),
             "STATE": labels.str[1], "REASON CODE": labels.str[2].fillna(""),
             "AGENT STATE TIME": _hms(seconds),
             "start_utc": start, "end_utc": truth.end_utc, "overlapped": overlapped,
@@ -280,9 +312,14 @@ def _answer(method: str, value: str) -> tuple[int, dict, Any]:
     return 200, {"Content-Type": "text/xml; charset=utf-8"}, _envelope(method, value)
 
 
-def _fault(code: str, message: str) -> tuple[int, dict, Any]:
+def _fault(code: str, message: str, fault: str | None = None, **fields) -> tuple[int, dict, Any]:
+    """A SOAP 1.1 fault; a typed one carries its type, message and fields in ``<detail>``."""
+    detail = ""
+    if fault is not None:
+        parts = "".join(f"<{key}>{escape(str(value))}</{key}>"
+                        for key, value in {"message": message, **fields}.items())
+        detail = f'<detail><ns2:{fault} xmlns:ns2="{SERVICE_NS}">{parts}</ns2:{fault}></detail>'
     return 500, {"Content-Type": "text/xml; charset=utf-8"}, (
         f'<env:Envelope xmlns:env="{SOAP_ENV}"><env:Body><env:Fault>'
-        f"<faultcode>{code}</faultcode><faultstring>{escape(message)}</faultstring>"
+        f"<faultcode>{code}</faultcode><faultstring>{escape(message)}</faultstring>{detail}"
         "</env:Fault></env:Body></env:Envelope>")
-

@@ -1,16 +1,28 @@
 """UJET sandbox: the Manager API's agents list and agent activity log (vendors.md 5).
 
-It renders the simulator's truth the way UJET serves it:
+It renders the simulator's truth the way UJET serves it, with each contested detail a
+constructor argument:
 - HTTP Basic with either credential scheme, company key + secret or subdomain + API token (5.2);
-- JSON arrays paged with ``page``/``per``, the next page in a ``Link`` header, ``total`` and
-  ``per-page`` headers (5.3); ``drop_link_on_page`` loses the link on that page (a truncation);
+- JSON arrays paged with ``page``/``per`` (a ``per`` above 100 is reduced to 100), ``Total`` and
+  ``Per-Page`` headers and an RFC 5988 ``Link`` header (``rel="next"`` while more follow,
+  ``rel="last"``), as Google's current page says; ``link_header=False`` and
+  ``count_headers=False`` leave them out, as the older page ("doesn't explicitly indicate" more
+  records) and tap-ujet's "client API bug" note allow (5.3). ``short_page`` serves that page one
+  record short (a truncation), ``repeats_after`` serves that page again for every later one (a
+  server ignoring ``page``);
 - ``started_at[from]``/``[to]`` and an ascending sort on ``started_at``; with
   ``honours_to=False`` the unconfirmed ``[to]`` is ignored and records run on past it (5.3, 11);
 - each status as one record with its status object, start, end and duration (null while open);
-- call/chat events and notifications mixed in (5.6): a ``call_ended`` event where each call
-  ends (status "On Call"), a ``chat_offered`` event inside some Available periods (status "In
-  Chat"), a notification without status a minute into each lunch. Kept as statuses, the first
-  two would rewrite the timeline.
+  its activity is ``login`` after a logout, ``logout`` into Offline, else ``status_activity``
+  (``user_status_changed`` in Google's activity table; ``status_change`` is our notes' example,
+  5.4, 5.6);
+- events of every family of Google's table mixed in (5.6), each with a status, a start, an end
+  and a duration: ``call_notification_offered`` (call_id, "On Call") ringing 3 s before each
+  call, ``chat_notification_offered`` (chat_id, "In Chat"), ``deltacast_call_missed`` and
+  ``multicast_call_notification_offered`` (no call_id, "Available") inside some Available
+  periods; a notification without status a minute into each lunch [I]; with
+  ``undocumented_event`` a call event of that activity (call_id, no event-family name) where
+  each call ends. Kept as statuses, any of them would rewrite the timeline.
 """
 
 from __future__ import annotations
@@ -42,7 +54,10 @@ STATUSES = {  # canonical state -> UJET status object (id, wfm_id, name, color)
     "logged_out": (7, 107, "Offline", "#9b9b9b"),
     "in_chat": (8, 108, "In Chat", "#417505"),
 }
-KINDS = {"status": 0, "call": 1, "chat": 2, "notification": 3}
+KINDS = {"status": 0, "call": 1, "chat": 2, "notification": 3, "deltacast": 4, "multicast": 5,
+         "undocumented": 6}
+MAX_PER = 100  # a larger per is reduced to 100 (5.3)
+RING = pd.Timedelta(3, "s")  # a call is offered this long before it is picked up [I]
 HISTORY = dt.timedelta(days=3)  # truth read before a query: what each status follows
 UNBOUNDED = dt.timedelta(days=1)  # how far past an ignored [to] records run when now is unset
 
@@ -55,20 +70,24 @@ class UjetSandbox(HttpSandbox):
 
     def __init__(self, simulator: Simulator | None = None, now: dt.datetime | None = None,
                  faults: Faults | None = None, port: int = 0, *, honours_to: bool = True,
-                 unlisted_emails: tuple[str, ...] = (), unknown_activity: str | None = None,
-                 drop_link_on_page: int | None = None):
-        """``unlisted_emails``: agents ``/agents`` leaves out although they have statuses.
-        ``unknown_activity``: the activity every Meeting status change carries instead of
-        ``status_change``."""
+                 unlisted_emails: tuple[str, ...] = (),
+                 status_activity: str = "user_status_changed",
+                 undocumented_event: str | None = None, link_header: bool = True,
+                 count_headers: bool = True, short_page: int | None = None,
+                 repeats_after: int | None = None):
+        """``unlisted_emails``: agents ``/agents`` leaves out although they have statuses."""
         super().__init__(simulator, now, faults, port)
         self.honours_to = honours_to
         self.unlisted_emails = set(unlisted_emails)
-        self.unknown_activity = unknown_activity
-        self.drop_link_on_page = drop_link_on_page
+        self.status_activity = status_activity
+        self.undocumented_event = undocumented_event
+        self.link_header, self.count_headers = link_header, count_headers
+        self.short_page, self.repeats_after = short_page, repeats_after
         self.schemes_used: set[str] = set()
         self.request_times: list[float] = []  # monotonic, every request reaching the sandbox
         self.pages_served: list[tuple[str, int, int]] = []  # (path, page, records)
         self.kinds_served = {kind: 0 for kind in KINDS}
+        self.activities_served: set[str] = set()
         self.served_past_to = 0  # records served although they start after [to]
         self._logs: dict[tuple, pd.DataFrame] = {}
         self._lock = threading.Lock()
@@ -111,12 +130,15 @@ class UjetSandbox(HttpSandbox):
             except ValueError as error:
                 return 400, {}, {"message": str(error)}
             status, headers_out, records = self._page(path, query, page, per, log)
-            served = log.iloc[(page - 1) * per: page * per]
+            served = log.iloc[[r["row"] for r in records]] if records else log.iloc[:0]
             with self._lock:
                 for kind, count in served.kind.value_counts().items():
                     self.kinds_served[kind] += int(count)
+                self.activities_served.update(served.activity)
                 if to is not None:
                     self.served_past_to += int((served.start_utc >= to).sum())
+            for record in records:
+                del record["row"]
             return status, headers_out, records
         return 404, {}, {"message": f"No route for {method} {path}"}
 
@@ -129,16 +151,28 @@ class UjetSandbox(HttpSandbox):
         return next((s for s, pair in CREDENTIALS.items() if pair == (login, password)), None)
 
     def _page(self, path, query, page, per, rows: pd.DataFrame) -> tuple[int, dict, Any]:
+        per = min(per, MAX_PER)
         total = len(rows)
-        part = rows.iloc[(page - 1) * per: page * per]
-        records = _records(part) if "start_utc" in part else part.to_dict("records")
-        headers = {"total": total, "per-page": per}
-        links = []
-        if page * per < total and page != self.drop_link_on_page:
-            links.append(f'<{self._url(path, query, page + 1)}>; rel="next"')
-        last = max(-(-total // per), 1)
-        links.append(f'<{self._url(path, query, last)}>; rel="last"')
-        headers["Link"] = ", ".join(links)
+        served_page = min(page, self.repeats_after) if self.repeats_after else page
+        part = rows.iloc[(served_page - 1) * per: served_page * per]
+        if page == self.short_page:
+            part = part.iloc[:-1]
+        if "start_utc" in part:
+            records = _records(part)
+            for record, row in zip(records, part.index):
+                record["row"] = int(row)  # for the counters of handle(); removed before serving
+        else:
+            records = part.to_dict("records")
+        headers: dict[str, Any] = {}
+        if self.count_headers:
+            headers.update({"Total": total, "Per-Page": per})
+        if self.link_header:
+            links = []
+            if page * per < total:
+                links.append(f'<{self._url(path, query, page + 1)}>; rel="next"')
+            last = max(-(-total // per), 1)
+            links.append(f'<{self._url(path, query, last)}>; rel="last"')
+            headers["Link"] = ", ".join(links)
         with self._lock:
             self.pages_served.append((path, page, len(records)))
         return 200, headers, records
@@ -182,30 +216,39 @@ class UjetSandbox(HttpSandbox):
         truth = truth.sort_values(["agent", "start_utc"]).reset_index(drop=True)
         previous = truth.groupby("agent").state.shift()
         activity = np.select([truth.state.eq("logged_out"), previous.eq("logged_out")],
-                             ["logout", "login"], "status_change")
+                             ["logout", "login"], self.status_activity)
         statuses = truth.assign(kind="status", activity=activity, status_key=truth.state)
-        if self.unknown_activity:
-            statuses.loc[statuses.state.eq("meeting"), "activity"] = self.unknown_activity
         closed = truth[truth.end_utc.notna()]
         calls = closed[closed.state.eq("on_call")]
-        calls = calls.assign(kind="call", activity="call_ended", status_key="on_call",
-                             start_utc=calls.end_utc)
-        ready = closed[closed.state.eq("ready") & (closed.start_utc.dt.second % 4 == 0)]
-        chats = ready.assign(kind="chat", activity="chat_offered", status_key="in_chat",
-                             start_utc=ready.start_utc + ((ready.end_utc - ready.start_utc) / 2)
-                             .dt.floor("s"))
+        offers = calls.assign(kind="call", activity="call_notification_offered",
+                              status_key="on_call", start_utc=calls.start_utc - RING,
+                              end_utc=calls.start_utc)
+        ready = closed[closed.state.eq("ready")]
+        middle = ready.start_utc + ((ready.end_utc - ready.start_utc) / 2).dt.floor("s")
+        second = ready.start_utc.dt.second % 4
+        events = [offers]
+        for kind, activity, status_key, which in (
+                ("chat", "chat_notification_offered", "in_chat", 0),
+                ("deltacast", "deltacast_call_missed", "ready", 1),
+                ("multicast", "multicast_call_notification_offered", "ready", 2)):
+            chosen = second.eq(which)
+            events.append(ready[chosen].assign(kind=kind, activity=activity,
+                                               status_key=status_key,
+                                               start_utc=middle[chosen], end_utc=middle[chosen]))
         lunches = truth[truth.state.eq("lunch")]
-        notes = lunches.assign(kind="notification", activity="notification_received",
-                               status_key=None, start_utc=lunches.start_utc + pd.Timedelta(60, "s"))
-        events = pd.concat([calls, chats, notes])
-        events["end_utc"] = pd.Series(pd.NaT, index=events.index, dtype=truth.end_utc.dtype)
-        log = pd.concat([statuses, events], ignore_index=True)
+        noted = lunches.start_utc + pd.Timedelta(60, "s")
+        events.append(lunches.assign(kind="notification", activity="notification_received",
+                                     status_key=None, start_utc=noted, end_utc=noted))
+        if self.undocumented_event:
+            events.append(calls.assign(kind="undocumented", activity=self.undocumented_event,
+                                       status_key="on_call", start_utc=calls.end_utc))
+        log = pd.concat([statuses, *events], ignore_index=True)
         log = log[(log.start_utc >= low) & (log.start_utc < high)]
         if self.now is not None:
             log = log[log.start_utc < pd.Timestamp(self.now)]
         seconds = log.start_utc.astype("int64") // 1_000_000
         kind = log.kind.map(KINDS).astype("int64")
-        log = log.assign(id=(seconds * 1000 + log.agent.astype("int64")) * 4 + kind,
+        log = log.assign(id=(seconds * 1000 + log.agent.astype("int64")) * 8 + kind,
                          agent_id=log.agent.map({a.index: self.ujet_agent_id(a)
                                                  for a in self.simulator.agents}))
         log = log.sort_values(["start_utc", "id"]).reset_index(drop=True)
@@ -229,7 +272,7 @@ def _records(log: pd.DataFrame) -> list[dict[str, Any]]:
             "started_at": start, "ended_at": end,
             "duration": None if end is None else int(seconds),
             "activity": row.activity,
-            "call_id": int(row.id) if row.kind == "call" else None,
+            "call_id": int(row.id) if row.kind in ("call", "undocumented") else None,
             "chat_id": int(row.id) if row.kind == "chat" else None})
     return records
 
