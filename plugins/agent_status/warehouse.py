@@ -114,8 +114,8 @@ def migration_statements(path: Path, dialect: str) -> list[str]:
 def schema_version(engine: sa.Engine) -> int:
     """The warehouse's migration version (0: none applied). A plain catalog read on the driver
     connection: no transaction on SQLite (so no write lock), no lock on any table or view."""
-    raw = engine.raw_connection()
-    try:
+    with engine.connect() as connection:  # connection errors come wrapped by SQLAlchemy
+        raw = connection.connection.dbapi_connection
         cursor = raw.cursor()
         try:
             cursor.execute(f"SELECT MAX(version) FROM {VERSION_TABLE}")
@@ -126,9 +126,7 @@ def schema_version(engine: sa.Engine) -> int:
             return 0
         finally:
             cursor.close()
-    finally:
-        raw.rollback()
-        raw.close()
+            raw.rollback()
 
 
 def ensure_schema(engine: sa.Engine) -> list[str]:
