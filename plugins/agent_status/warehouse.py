@@ -2,6 +2,13 @@
 
 Which URL: ``AGENT_STATUS_WAREHOUSE_URL`` wins; else, inside Airflow tasks, the Airflow
 connection ``agent_status_warehouse`` if it exists; else ``sqlite:///data/warehouse.sqlite``.
+
+The schema is versioned: ``include/sql/migrations/NNNN_name.sql``, applied once each and recorded
+in ``agent_status_schema_version`` (``agent-status migrate``, or the first task or command on an
+older warehouse). Plain SQL files with their own version table rather than Alembic: the DDL
+stays readable SQL for both dialects, there is no env.py or revision graph to maintain, and a
+task's check is one read. A new schema change is a new file; a view changes with CREATE OR
+REPLACE VIEW on PostgreSQL (which keeps GRANTs and dependent views), never DROP on a task's path.
 """
 
 from __future__ import annotations
