@@ -204,7 +204,8 @@ def test_summary_names_gaps_failed_nights_and_real_validation_failures(setup, ca
     tmp, engine = setup
     seed_night(engine, 1)
     seed_night(engine, 4)
-    record_failure(engine, integration="tk", vendor="avaya_cms", nights=[night(5)],
+    # run r5 fails for its night 5 and for night 4, which it re-imports (lookback)
+    record_failure(engine, integration="tk", vendor="avaya_cms", nights=[night(4), night(5)],
                    run_id="r5", task_id="extract", try_number=4, error="HTTPError: 503")
     with engine.begin() as c:
         c.execute(sa.text("UPDATE validation_results SET success = :f, unexpected_count = 2 "
@@ -217,12 +218,15 @@ def test_summary_names_gaps_failed_nights_and_real_validation_failures(setup, ca
     assert summary["nights_missing"] == ["2026-11-02", "2026-11-03"]
     assert summary["nights_failed"] == [{"night": "2026-11-05", "task": "extract",
                                          "error": "HTTPError: 503"}]
+    assert summary["nights_reimport_failed"] == [{"night": "2026-11-04", "task": "extract",
+                                                  "error": "HTTPError: 503"}]
     assert summary["validation_failed"] == [
         "2026-11-04 employee_mappings: expect_column_values_to_be_unique(external_user_id) "
         "2 unexpected of 20"]
     code, out, _ = run(capsys, "summary")
     assert "nights MISSING  : 2026-11-02, 2026-11-03" in out
     assert "night FAILED    : 2026-11-05 in extract: HTTPError: 503" in out
+    assert "re-import FAILED: 2026-11-04 in extract (the earlier import stays)" in out
     assert "validation      : 1 failed check(s):" in out
     code, out, _ = run(capsys, "summary", "--format", "csv")
     frame = pd.read_csv(pd.io.common.StringIO(out))

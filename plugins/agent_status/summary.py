@@ -28,14 +28,19 @@ FROM validation_results WHERE NOT success
 
 
 def latest_attempts(engine: sa.Engine) -> pd.DataFrame:
-    """One row per integration and night: its latest attempt (by time, then attempt number)."""
+    """One row per integration and night: its latest attempt (by time, then attempt number),
+    and, as ``loaded_*``, its latest successful one: the load whose data the tables hold."""
     runs = pd.read_sql_query(sa.text(RUNS), engine)
-    if runs.empty:
-        return runs
     runs["night_date"] = pd.to_datetime(runs.night_date).dt.date
     runs["finished_at"] = pd.to_datetime(runs.finished_at, utc=True)
     runs = runs.sort_values(["integration", "night_date", "finished_at", "attempt"])
-    return runs.groupby(["integration", "night_date"]).tail(1).reset_index(drop=True)
+    key = ["integration", "night_date"]
+    loaded = runs[runs.status == "success"].groupby(key).tail(1)[
+        key + ["run_id", "events_quarantined", "data_docs"]].rename(columns={
+            "run_id": "loaded_run_id", "events_quarantined": "loaded_events_quarantined",
+            "data_docs": "loaded_data_docs"})
+    latest = runs.groupby(key).tail(1).merge(loaded, on=key, how="left")
+    return latest.assign(loaded=latest.loaded_run_id.notna())
 
 
 def integration_summaries(engine: sa.Engine) -> list[dict]:
@@ -52,20 +57,22 @@ def integration_summaries(engine: sa.Engine) -> list[dict]:
     checks["night_date"] = pd.to_datetime(checks.night_date).dt.date
     out = []
     for name, group in latest.groupby("integration", sort=True):
-        ok = group[group.status == "success"]
+        ok = group[group.loaded]
         failed = group[group.status != "success"]
+        # a failed re-import (a later run's lookback) leaves the night's earlier load in place
+        stale, failed = failed[failed.loaded], failed[~failed.loaded]
         nights = set(group.night_date)
         first, last = min(nights), max(nights)
         gaps = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)
                 if first + dt.timedelta(days=i) not in nights]
         mine = identifiers[identifiers.integration == name]
         defaulted = activities[activities.integration == name]
-        docs = ok.data_docs.dropna()
+        docs = ok.loaded_data_docs.dropna()
         item = {
             "integration": name, "vendor": group.vendor.iloc[-1],
             "nights_imported": [str(d) for d in ok.night_date],
-            "nights_failed": [{"night": str(r.night_date), "task": r.task_id,
-                               "error": r.error} for r in failed.itertuples()],
+            "nights_failed": _failures(failed),
+            "nights_reimport_failed": _failures(stale),
             "nights_missing": [str(d) for d in gaps],
             "events_loaded": int(loaded.get(name, 0)),
             "events_quarantined": int(quarantined.get(name, 0)),
@@ -77,10 +84,16 @@ def integration_summaries(engine: sa.Engine) -> list[dict]:
             "data_docs": docs.iloc[-1] if len(docs) else None,
         }
         item["needs_attention"] = bool(item["nights_failed"] or item["nights_missing"]
+                                       or item["nights_reimport_failed"]
                                        or item["events_quarantined"]
                                        or item["validation_failed"])
         out.append(item)
     return out
+
+
+def _failures(failed: pd.DataFrame) -> list[dict]:
+    return [{"night": str(r.night_date), "task": r.task_id, "error": r.error}
+            for r in failed.itertuples()]
 
 
 def _counts(engine: sa.Engine, table: str) -> dict:
@@ -89,12 +102,13 @@ def _counts(engine: sa.Engine, table: str) -> dict:
 
 
 def _failed_checks(checks: pd.DataFrame, ok: pd.DataFrame) -> list[str]:
-    """Failed checks of each night's latest successful attempt. A null employee_id in the
+    """Failed checks of the load each night's data comes from. A null employee_id in the
     night's events is the quarantine, reported above, when it counts exactly those events."""
-    current = checks.merge(ok[["night_date", "run_id", "events_quarantined"]],
-                           on=["night_date", "run_id"])
+    current = checks.merge(
+        ok[["night_date", "loaded_run_id", "loaded_events_quarantined"]].rename(
+            columns={"loaded_run_id": "run_id"}), on=["night_date", "run_id"])
     quarantine = ((current.suite == "night_events") & (current.column_name == "employee_id")
-                  & (current.unexpected_count == current.events_quarantined))
+                  & (current.unexpected_count == current.loaded_events_quarantined))
     failed = []
     for row in current[~quarantine].sort_values(["night_date", "suite"]).itertuples():
         failed.append(f"{row.night_date} {row.suite}: {row.expectation}({row.column_name}) "
@@ -137,6 +151,9 @@ def _print_text(item: dict) -> None:
     for failed in item["nights_failed"]:
         print(f"  night FAILED    : {failed['night']} in {failed['task'] or 'a task'}: "
               f"{failed['error']}")
+    for failed in item["nights_reimport_failed"]:
+        print(f"  re-import FAILED: {failed['night']} in {failed['task'] or 'a task'} (the "
+              f"earlier import stays): {failed['error']}")
     if item["nights_missing"]:
         print(f"  nights MISSING  : {', '.join(item['nights_missing'])} (no attempt recorded)")
     print(f"  events loaded   : {item['events_loaded']}")
