@@ -88,7 +88,7 @@ def main() -> int:
         for attempt in (1, 2):  # the second load replaces the night
             step(f"load {engine.dialect.name} #{attempt}", lambda: load_night(
                 engine, integration="bench", vendor="bench", night=NIGHT, run_id=f"r{attempt}",
-                attempt=1, events=events, quarantined=quarantined,
+                try_number=1, events=events, quarantined=quarantined,
                 run={"events_loaded": len(events)}, validation_rows=[]))
         engine.dispose()
     return 0

@@ -250,13 +250,13 @@ def describe_sample(report: CheckReport, spec: VendorSpec, raw: pd.DataFrame,
         f"{row.vendor_activity_id}"
         f"{'' if row.label == row.vendor_activity_id else f' ({row.label})'} "
         f"{row.statuses}x {row.seconds / 3600:.1f} h" for row in states.itertuples())))
-    if spec.fixed_source_timezone:
-        times = (f"local time of {spec.fixed_source_timezone} ({spec.label} reports in it "
-                 "whatever the integration says), decoded with its DST")
-    elif spec.reports_local_time:
-        times = (f"local time of {integration.source_zone.key} (source_timezone"
-                 f"{'' if integration.source_timezone else ' unset: the timezone'}), decoded "
-                 "with its DST")
+    if spec.reports_local_time:
+        by_options = spec.timezone_from_options(integration.options)
+        origin = ("source_timezone" if integration.source_timezone else
+                  f"{spec.label}'s options decide it" if by_options else
+                  "source_timezone unset: the timezone")
+        times = (f"local time of {integration.source_zone.key} ({origin}), decoded with its "
+                 "DST")
     else:
         times = "UTC instants from the vendor"
     begun = raw.start_utc[(raw.start_utc > pd.Timestamp(start))

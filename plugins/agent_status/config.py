@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
+
 from agent_status import PROJECT_ROOT
 
 DEFAULT_PATH = PROJECT_ROOT / "include" / "integrations.yaml"
@@ -72,19 +74,25 @@ def config_path() -> Path:
 
 
 def load_integrations(path: Path | str | None = None) -> list[Integration]:
-    import yaml
-
     from agent_status.connectors import VENDORS
 
     path = Path(path) if path is not None else config_path()
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # dates stay text, so a wrong one is reported with its integration and field
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_TextDatesLoader)
     except FileNotFoundError as error:
         raise ConfigError(f"{path}: integrations file not found") from error
+    except IsADirectoryError as error:
+        raise ConfigError(f"{path}: is a directory, not an integrations file") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") \
+            from error
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(document, dict) or not isinstance(document.get("integrations"), list):
         raise ConfigError(f"{path}: expected a mapping with a list under 'integrations'")
+    if not document["integrations"]:
+        raise ConfigError(f"{path}: field 'integrations' is empty: no DAG would be created")
     integrations: list[Integration] = []
     seen: dict[str, int] = {}
     for position, entry in enumerate(document["integrations"], start=1):
@@ -151,6 +159,14 @@ def load_integrations(path: Path | str | None = None) -> list[Integration]:
     return integrations
 
 
+class _TextDatesLoader(yaml.SafeLoader):
+    """YAML's safe loader, but ``2026-02-30`` stays a string instead of raising while parsing."""
+
+
+_TextDatesLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                                 lambda loader, node: loader.construct_scalar(node))
+
+
 def get_integration(name: str, path: Path | str | None = None) -> Integration:
     for integration in load_integrations(path):
         if integration.name == name:
@@ -171,9 +187,11 @@ def _check_cron(value: Any, where: str) -> None:
     if not isinstance(value, str) or not croniter.is_valid(value):
         raise ConfigError(f"{where}: field 'schedule' is not a valid cron expression ({value!r})")
     fields = value.split()
-    if len(fields) != 5 or fields[2:] != ["*", "*", "*"]:
-        raise ConfigError(f"{where}: field 'schedule' must be a daily cut-over like '0 0 * * *' "
-                          f"(minute hour * * *), got {value!r}")
+    # one cut-over a day: '0,30 2 * * *' or '*/30 ...' would make runs that replace each other
+    if (len(fields) != 5 or fields[2:] != ["*", "*", "*"]
+            or not all(f.isdigit() for f in fields[:2])):
+        raise ConfigError(f"{where}: field 'schedule' must be one daily cut-over like "
+                          f"'0 0 * * *' (a single minute and hour, then * * *), got {value!r}")
 
 
 def _check_quality(value: Any, where: str) -> dict[str, float]:

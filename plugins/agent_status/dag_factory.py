@@ -73,6 +73,25 @@ def _source_zone(integration: Integration) -> str:
     return "none: the vendor reports UTC"
 
 
+def run_guarded(integration_name: str, context, step, *args):
+    """Run a task step with owner-only files (staging Parquet, Data Docs and the SQLite
+    warehouse hold employee identifiers); a failure appends a failed attempt to the ledger,
+    naming the task and its try, and is re-raised so Airflow retries."""
+    import os
+
+    from agent_status import tasks
+
+    os.umask(0o077)
+    try:
+        return step(*args)
+    except Exception as error:
+        ti = context["ti"]
+        tasks.record_failure(integration_name, context["data_interval_start"],
+                             context["data_interval_end"], context["run_id"], ti.task_id,
+                             ti.try_number, f"{type(error).__name__}: {error}")
+        raise
+
+
 def asset_for(integration: Integration):
     """The integration's loaded agent-status data, as an Airflow Asset."""
     from airflow.sdk import Asset
@@ -116,16 +135,7 @@ def build_dag(integration: Integration):
     )
     def agent_status_import():
         def guarded(step, *args):
-            from agent_status import tasks
-
-            context = get_current_context()
-            try:
-                return step(*args)
-            except Exception as error:
-                tasks.record_failure(integration.name, context["data_interval_start"],
-                                     context["data_interval_end"], context["run_id"],
-                                     context["ti"].try_number, f"{type(error).__name__}: {error}")
-                raise
+            return run_guarded(integration.name, get_current_context(), step, *args)
 
         # integrations sharing a vendor account share its rate budget through one pool
         @task(**({"pool": integration.pool} if integration.pool else {}))

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 EMPLOYEE_FIELDS = ["employee_id", "external_employee_id", "external_user_id"]
+# local@domain.tld: no spaces, one @, a dot in the domain; edge spaces are checked apart (they
+# are significant in identifiers and only warned about, vendors.md 0.1)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 ACTIVITY_FIELDS = ["vendor_activity_id", "activity_id", "classification", "activity_name"]
 
 
@@ -42,7 +46,7 @@ def parse_employee_csv(path: Path | str, identifier: str | None = None) -> pd.Da
         for key in EMPLOYEE_FIELDS:
             if not row[key]:
                 raise MappingFileError(f"{path}:{line}: field '{key}' is empty")
-        if identifier == "email" and "@" not in row["external_user_id"]:
+        if identifier == "email" and not EMAIL.match(row["external_user_id"].strip(" ")):
             raise MappingFileError(f"{path}:{line}: external_user_id {row['external_user_id']!r} "
                                    "is not an e-mail address, which this vendor matches on")
         for key, seen in (("external_user_id", seen_user), ("external_employee_id", seen_employee)):
@@ -77,10 +81,27 @@ def parse_activity_csv(path: Path | str) -> pd.DataFrame:
 
 def _read_csv(path, required: list[str], optional: list[str] = ()) -> list[tuple[int, dict]]:
     # keep values exactly as written: spaces are significant in identifiers (vendors.md 0.1)
-    text = Path(path).read_text(encoding="utf-8-sig")
+    path = Path(path)
+    if path.is_dir():
+        raise MappingFileError(f"{path}: is a directory, not a CSV file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise MappingFileError(f"{path}: no such file") from None
+    except PermissionError:
+        raise MappingFileError(f"{path}: not readable (permission denied)") from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[:error.start].count(b"\n") + 1
+        raise MappingFileError(f"{path}:{line}: not UTF-8 (byte 0x{error.object[error.start]:02x}"
+                               "); save the file as UTF-8") from None
     reader = csv.DictReader(io.StringIO(text))
-    missing = [f for f in required if f not in (reader.fieldnames or [])]
+    header = reader.fieldnames or []
+    missing = [f for f in required if f not in header]
     if missing:
+        first = text.splitlines()[0] if text.strip() else ""
+        if len(header) == 1 and ";" in first:
+            raise MappingFileError(f"{path}:1: fields are separated by ';'; use commas "
+                                   f"(expected header {','.join(required + list(optional))})")
         raise MappingFileError(f"{path}:1: header lacks column(s) {missing}; expected "
                                f"{required + list(optional)}")
     rows = []
@@ -90,6 +111,10 @@ def _read_csv(path, required: list[str], optional: list[str] = ()) -> list[tuple
             raise MappingFileError(f"{path}:{line}: more fields than the header has")
         rows.append((line, {k: (row.get(k) if row.get(k) is not None else "")
                             for k in required + list(optional)}))
+    if not rows:
+        # importing replaces the integration's mapping: an empty file would delete all of it
+        raise MappingFileError(f"{path}: no rows under the header; nothing imported (an import "
+                               "replaces the integration's whole mapping)")
     return rows
 
 
@@ -136,20 +161,29 @@ def import_activity_mappings(engine: sa.Engine, integration: str, frame: pd.Data
     return len(frame)
 
 
+def _integration_filter(column: str, integration: str | None) -> tuple[str, dict]:
+    # a clause only when filtering: psycopg 3 cannot type a bare ``:i IS NULL`` parameter
+    if integration is None:
+        return "", {}
+    return f"AND {column} = :i ", {"i": integration}
+
+
 def unmapped_identifiers(engine: sa.Engine, integration: str | None = None) -> pd.DataFrame:
+    where, params = _integration_filter("integration", integration)
     return pd.read_sql_query(sa.text(
         "SELECT integration, external_user_id, MIN(hint) AS hint, COUNT(*) AS events, "
         "SUM(duration_seconds) AS seconds, MIN(night_date) AS first_night, "
-        "MAX(night_date) AS last_night FROM agent_status_quarantine "
-        "WHERE (:i IS NULL OR integration = :i) GROUP BY integration, external_user_id "
-        "ORDER BY integration, external_user_id"), engine, params={"i": integration})
+        f"MAX(night_date) AS last_night FROM agent_status_quarantine WHERE 1 = 1 {where}"
+        "GROUP BY integration, external_user_id ORDER BY integration, external_user_id"),
+        engine, params=params)
 
 
 def unmapped_activities(engine: sa.Engine, integration: str | None = None) -> pd.DataFrame:
+    where, params = _integration_filter("e.integration", integration)
     return pd.read_sql_query(sa.text(
         "SELECT e.integration, e.vendor_activity_id, MIN(e.vendor_activity_name) AS name, "
         "COUNT(*) AS events, SUM(e.duration_seconds) AS seconds FROM agent_status_events e "
-        "WHERE (:i IS NULL OR e.integration = :i) AND NOT EXISTS (SELECT 1 FROM "
-        "activity_mappings m WHERE m.integration = e.integration AND m.vendor_activity_id = "
-        "e.vendor_activity_id) GROUP BY e.integration, e.vendor_activity_id "
-        "ORDER BY e.integration, e.vendor_activity_id"), engine, params={"i": integration})
+        f"WHERE NOT EXISTS (SELECT 1 FROM activity_mappings m WHERE m.integration = "
+        f"e.integration AND m.vendor_activity_id = e.vendor_activity_id) {where}"
+        "GROUP BY e.integration, e.vendor_activity_id "
+        "ORDER BY e.integration, e.vendor_activity_id"), engine, params=params)

@@ -167,7 +167,7 @@ def transform(manifest: dict) -> dict:
     return {**manifest, "nights": out_nights}
 
 
-def load(manifest: dict, attempt: int = 1) -> dict:
+def load(manifest: dict, try_number: int = 1) -> dict:
     """One transaction per night, then replay quarantined events that now map."""
     import pandas as pd
     import sqlalchemy as sa
@@ -180,6 +180,7 @@ def load(manifest: dict, attempt: int = 1) -> dict:
     ensure_schema(engine)
     summary = {"integration": integration.name, "nights": []}
     try:
+        attempt = None
         for item in manifest["nights"]:
             night = _night_from_json(item)
             validation = json.loads(Path(item["validation_path"]).read_text())
@@ -190,14 +191,15 @@ def load(manifest: dict, attempt: int = 1) -> dict:
                      "success": r["success"], "element_count": r["element_count"],
                      "unexpected_count": r["unexpected_count"], "validated_at": now}
                     for r in validation["rows"]]
-            load_night(engine, integration=integration.name, vendor=integration.vendor,
-                       night=night, run_id=manifest["run_id"], attempt=attempt,
-                       events=pd.read_parquet(item["events_path"]),
-                       quarantined=pd.read_parquet(item["quarantine_path"]),
-                       run={**item["counts"], "validation_success": validation["success"],
-                            "validation_summary": json.dumps(validation["summary"]),
-                            "data_docs": validation["data_docs"]},
-                       validation_rows=rows)
+            attempt = load_night(
+                engine, integration=integration.name, vendor=integration.vendor, night=night,
+                run_id=manifest["run_id"], try_number=try_number,
+                events=pd.read_parquet(item["events_path"]),
+                quarantined=pd.read_parquet(item["quarantine_path"]),
+                run={**item["counts"], "validation_success": validation["success"],
+                     "validation_summary": json.dumps(validation["summary"]),
+                     "data_docs": validation["data_docs"]},
+                validation_rows=rows)
             summary["nights"].append({"night": night.label, **item["counts"]})
         summary["replayed"] = replay_quarantine(engine, integration.name)
         with engine.begin() as connection:
@@ -213,7 +215,7 @@ def load(manifest: dict, attempt: int = 1) -> dict:
 
 
 def record_failure(integration_name: str, interval_start, interval_end, run_id: str,
-                   attempt: int, error: str) -> None:
+                   task_id: str, try_number: int, error: str) -> None:
     from agent_status.pipeline.load import record_failure as write_failure
     from agent_status.warehouse import create_warehouse_engine, ensure_schema, warehouse_url
 
@@ -223,7 +225,7 @@ def record_failure(integration_name: str, interval_start, interval_end, run_id: 
         ensure_schema(engine)
         write_failure(engine, integration=integration.name, vendor=integration.vendor,
                       nights=_nights(integration, interval_start, interval_end), run_id=run_id,
-                      attempt=attempt, error=error)
+                      task_id=task_id, try_number=try_number, error=error)
     finally:
         engine.dispose()
 

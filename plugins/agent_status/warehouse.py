@@ -2,10 +2,18 @@
 
 Which URL: ``AGENT_STATUS_WAREHOUSE_URL`` wins; else, inside Airflow tasks, the Airflow
 connection ``agent_status_warehouse`` if it exists; else ``sqlite:///data/warehouse.sqlite``.
+
+The schema is versioned: ``include/sql/migrations/NNNN_name.sql``, applied once each and recorded
+in ``agent_status_schema_version`` (``agent-status migrate``, or the first task or command on an
+older warehouse). Plain SQL files with their own version table rather than Alembic: the DDL
+stays readable SQL for both dialects, there is no env.py or revision graph to maintain, and a
+task's check is one read. A new schema change is a new file; a view changes with CREATE OR
+REPLACE VIEW on PostgreSQL (which keeps GRANTs and dependent views), never DROP on a task's path.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -40,9 +48,9 @@ def create_warehouse_engine(url: str | None = None) -> sa.Engine:
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000,
                                                      "isolation_level": None})
 
@@ -64,9 +72,43 @@ def create_warehouse_engine(url: str | None = None) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def schema_statements(dialect: str) -> list[str]:
-    text = (SQL_DIR / "schema.sql").read_text()
-    text = text.replace("{TS}", "TIMESTAMPTZ" if dialect == "postgresql" else "TIMESTAMP")
+def _private_file(path: Path) -> None:
+    """The SQLite warehouse holds employee identifiers: owner-only (0600; SQLite gives its -wal
+    and -shm files the database file's mode), in a folder created owner-only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+VERSION_TABLE = "agent_status_schema_version"
+MIGRATION_LOCK = 734211  # pg_advisory_xact_lock key: one migrator at a time
+
+
+def display_url(url: str | None = None) -> str:
+    """The URL as it may be printed or logged: the password masked."""
+    url = url or warehouse_url()
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url.split("@", 1)[-1] if "@" in url else url
+
+
+def migrations() -> list[tuple[int, str, Path]]:
+    """The versioned migrations in include/sql/migrations, ``NNNN_name.sql``, in order."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        version, name = path.stem.split("_", 1)
+        found.append((int(version), name, path))
+    return found
+
+
+def migration_statements(path: Path, dialect: str) -> list[str]:
+    postgres = dialect == "postgresql"
+    text = path.read_text()
+    text = text.replace("{TS}", "TIMESTAMPTZ" if postgres else "TIMESTAMP")
+    text = text.replace("{CREATE_VIEW}",
+                        "CREATE OR REPLACE VIEW" if postgres else "CREATE VIEW IF NOT EXISTS")
     statements = []
     for chunk in text.split("\n;\n"):
         lines = [line for line in chunk.splitlines() if not line.strip().startswith("--")]
@@ -76,10 +118,55 @@ def schema_statements(dialect: str) -> list[str]:
     return statements
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Create tables and views if missing (idempotent); serialised on PostgreSQL."""
+def schema_version(engine: sa.Engine) -> int:
+    """The warehouse's migration version (0: none applied). A plain catalog read on the driver
+    connection: no transaction on SQLite (so no write lock), no lock on any table or view."""
+    with engine.connect() as connection:  # connection errors come wrapped by SQLAlchemy
+        raw = connection.connection.dbapi_connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute(f"SELECT MAX(version) FROM {VERSION_TABLE}")
+            return int(cursor.fetchone()[0] or 0)
+        except Exception as error:  # no version table yet
+            if "no such table" not in str(error) and "does not exist" not in str(error):
+                raise
+            return 0
+        finally:
+            cursor.close()
+            raw.rollback()
+
+
+def ensure_schema(engine: sa.Engine) -> list[str]:
+    """Apply the migrations the warehouse lacks; when it is current (every task's case) this is
+    one read and nothing else: no DDL, so analysts' views, their GRANTs and views built on them
+    are never touched and a long read never blocks a load. Returns the migrations applied."""
+    latest = migrations()[-1][0]
+    if schema_version(engine) >= latest:
+        return []
+    return migrate(engine)
+
+
+def migrate(engine: sa.Engine) -> list[str]:
+    """Apply pending migrations in one transaction, serialised across processes (advisory lock
+    on PostgreSQL, BEGIN IMMEDIATE on SQLite); a failed migration leaves the previous version."""
+    postgres = engine.dialect.name == "postgresql"
+    applied = []
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(734211)"))
-        for statement in schema_statements(engine.dialect.name):
-            connection.execute(sa.text(statement))
+        if postgres:
+            connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        connection.execute(sa.text(
+            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER PRIMARY KEY, "
+            f"name TEXT NOT NULL, applied_at {'TIMESTAMPTZ' if postgres else 'TIMESTAMP'} "
+            "NOT NULL)"))
+        current = connection.execute(
+            sa.text(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}")).scalar()
+        for version, name, path in migrations():
+            if version <= current:
+                continue
+            for statement in migration_statements(path, engine.dialect.name):
+                connection.execute(sa.text(statement))
+            connection.execute(sa.text(
+                f"INSERT INTO {VERSION_TABLE} (version, name, applied_at) VALUES (:v, :n, :t)"),
+                {"v": version, "n": name, "t": dt.datetime.now(dt.timezone.utc)})
+            applied.append(f"{version:04d}_{name}")
+    return applied

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from agent_status.nights import Night
-from agent_status.pipeline.load import load_night, reapply_activity_mappings
+from agent_status.pipeline.load import load_night, reapply_activity_mappings, record_failure
 from agent_status.warehouse import create_warehouse_engine, ensure_schema
 
 UTC = dt.timezone.utc
@@ -39,7 +39,7 @@ NO_QUARANTINE = pd.DataFrame(columns=["external_user_id", "vendor_activity_id",
 
 def load(engine, frame, day, integration="i1", run_id="r1"):
     load_night(engine, integration=integration, vendor="avaya_cms", night=night(day),
-               run_id=run_id, attempt=1, events=frame, quarantined=NO_QUARANTINE,
+               run_id=run_id, try_number=1, events=frame, quarantined=NO_QUARANTINE,
                run={"events_loaded": len(frame)}, validation_rows=[])
 
 
@@ -119,3 +119,40 @@ def test_sqlite_survives_two_loaders_and_a_reader(tmp_path):
     assert results.get(timeout=5) > 0
     engine = create_warehouse_engine(url)
     assert count(engine, "a") == count(engine, "b") == 60_000  # 3 nights of 20,000
+
+
+def _ledger(engine):
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(sa.text(
+            "SELECT night_date, attempt, task_id, try_number, status FROM import_runs "
+            "ORDER BY night_date, attempt")).all()]
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
+@pytest.mark.parametrize("failures", [
+    [("extract", 1)],  # extract fails on try 1, then every task succeeds on its try 1
+    [("transform", 1), ("transform", 2)],
+    [("extract", 1), ("transform", 1), ("load", 1)],  # load fails once too, succeeds on try 2
+])
+def test_any_order_of_retries_ends_in_one_consistent_ledger(warehouse, failures):
+    """A failure row was keyed by the failing task's try number and load's success row by its
+    own: a retried extract then made load fail on UNIQUE import_runs."""
+    nights = [night(1), night(2)]
+    for task_id, try_number in failures:
+        record_failure(warehouse, integration="i1", vendor="avaya_cms", nights=nights,
+                       run_id="r1", task_id=task_id, try_number=try_number,
+                       error=f"{task_id} try {try_number} failed")
+    load_try = 1 + sum(task == "load" for task, _ in failures)
+    attempts = [load_night(warehouse, integration="i1", vendor="avaya_cms", night=n,
+                           run_id="r1", try_number=load_try, events=events(10, n.start_utc.day),
+                           quarantined=NO_QUARANTINE, run={"events_loaded": 10},
+                           validation_rows=[]) for n in nights]
+    ledger = _ledger(warehouse)
+    expected = []
+    for n in nights:
+        rows = [(task, t, "failed") for task, t in failures] + [("load", load_try, "success")]
+        expected += [(n.night_date, i, task, t, status)
+                     for i, (task, t, status) in enumerate(rows, start=1)]
+    assert [(dt.date.fromisoformat(str(d)), *rest) for d, *rest in ledger] == expected
+    assert attempts == [len(failures) + 1] * 2  # the failures stay visible before the success
+    assert count(warehouse) == 20

@@ -31,3 +31,18 @@ def test_unmapped_activities_default_to_present():
     out, defaulted = remap(events, mappings)
     assert list(out.activity_id) == [10, 1, 10] and list(out.classification) == [2, 1, 2]
     assert defaulted == 1
+
+
+def test_a_near_miss_never_points_at_an_agent_present_in_the_data():
+    """Numeric agent IDs: 40106 is missing; 40105 is one digit away but is another agent who
+    is in the vendor's data and mapped correctly, so changing that mapping would break it."""
+    employees = pd.DataFrame({"external_user_id": ["40105", "40200", "Ann"],
+                              "employee_id": ["E1005", "E1006", "E1007"]})
+    segments = pd.DataFrame({"external_user_id": ["40105", "40106", "40106", "ann", "Ann"],
+                             "vendor_activity_id": "A"})
+    _mapped, quarantined = split_unmapped(segments, employees)
+    hints = dict(zip(quarantined.external_user_id, quarantined.hint))
+    assert hints["40106"] == "no employee has this identifier: add it to employee_external_ids"
+    assert hints["ann"].startswith("no employee has this identifier")  # 'Ann' is present too
+    # a mapping absent from the data is still a likely typo
+    assert hint_for("40201", employees, {"40201"}) == "one character from '40200' (employee E1006)"

@@ -1,6 +1,10 @@
 """Load: one transaction per night. The night's events and quarantine are replaced, the run is
 recorded, and a failure anywhere leaves the warehouse as it was. Bulk paths only: COPY on
-PostgreSQL, executemany on SQLite."""
+PostgreSQL, executemany on SQLite.
+
+The ledger (import_runs) gets one row per attempt at a night: ``attempt`` is numbered by the
+warehouse per (integration, night, run), so any order of task failures and retries appends
+rows and never collides; ``task_id`` and ``try_number`` say which Airflow try it was."""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ QUARANTINE_COLUMNS = ["integration", "vendor", "night_date", "external_user_id",
                       "vendor_activity_id", "vendor_activity_name", "reason", "start_utc",
                       "end_utc", "duration_seconds", "is_open", "quarantine_reason", "hint",
                       "run_id", "quarantined_at"]
-RUN_COLUMNS = ["integration", "night_date", "run_id", "attempt", "vendor", "status",
+RUN_COLUMNS = ["integration", "night_date", "run_id", "attempt", "task_id", "try_number",
+               "vendor", "status",
                "night_start_utc", "night_end_utc", "events_extracted", "events_loaded",
                "events_quarantined", "events_defaulted", "events_replayed",
                "validation_success", "validation_summary", "data_docs", "error", "finished_at"]
@@ -32,20 +37,21 @@ VALIDATION_COLUMNS = ["integration", "night_date", "run_id", "suite", "expectati
 
 
 def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night, run_id: str,
-               attempt: int, events: pd.DataFrame, quarantined: pd.DataFrame,
-               run: dict, validation_rows: list[dict]) -> None:
+               try_number: int, events: pd.DataFrame, quarantined: pd.DataFrame,
+               run: dict, validation_rows: list[dict], task_id: str = "load") -> int:
+    """Replace the night and record a success; returns the ledger's attempt number for it."""
     now = pd.Timestamp.now(tz="UTC")
     stamp = {"integration": integration, "vendor": vendor, "night_date": night.night_date,
              "run_id": run_id}
     events = events.assign(**stamp, loaded_at=now)[EVENT_COLUMNS]
     quarantined = quarantined.assign(**stamp, quarantined_at=now)[QUARANTINE_COLUMNS]
-    run_row = pd.DataFrame([{**{c: None for c in RUN_COLUMNS}, **run, **stamp,
-                             "attempt": attempt, "status": "success",
-                             "night_start_utc": pd.Timestamp(night.start_utc),
-                             "night_end_utc": pd.Timestamp(night.end_utc),
-                             "finished_at": now}])[RUN_COLUMNS]
+    run_row = {**{c: None for c in RUN_COLUMNS}, **run, **stamp, "task_id": task_id,
+               "try_number": try_number, "status": "success",
+               "night_start_utc": pd.Timestamp(night.start_utc),
+               "night_end_utc": pd.Timestamp(night.end_utc), "finished_at": now}
     validation = pd.DataFrame(validation_rows, columns=VALIDATION_COLUMNS)
     key = {"integration": integration, "night_date": night.night_date.isoformat()}
+    attempt = {}
 
     def replace_night(connection: sa.Connection) -> None:
         for table in ("agent_status_events", "agent_status_quarantine"):
@@ -53,10 +59,23 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
                                        "AND night_date = :night_date"), key)
         bulk_insert(connection, "agent_status_events", events)
         bulk_insert(connection, "agent_status_quarantine", quarantined)
-        bulk_insert(connection, "import_runs", run_row)
+        attempt["n"] = next_attempt(connection, integration, night, run_id)
+        bulk_insert(connection, "import_runs",
+                    pd.DataFrame([{**run_row, "attempt": attempt["n"]}])[RUN_COLUMNS])
         bulk_insert(connection, "validation_results", validation)
 
     in_transaction(engine, replace_night)
+    return attempt["n"]
+
+
+def next_attempt(connection: sa.Connection, integration: str, night: Night, run_id: str) -> int:
+    """The ledger's next attempt number for this night and run (the writer holds the lock:
+    SQLite's BEGIN IMMEDIATE; on PostgreSQL one run of an integration writes at a time and the
+    primary key refuses a duplicate rather than overwrite one)."""
+    return int(connection.execute(sa.text(
+        "SELECT COALESCE(MAX(attempt), 0) + 1 FROM import_runs WHERE integration = :i AND "
+        "night_date = :d AND run_id = :r"),
+        {"i": integration, "d": night.night_date.isoformat(), "r": run_id}).scalar())
 
 
 def in_transaction(engine: sa.Engine, work, attempts: int = 6) -> None:
@@ -76,22 +95,22 @@ def in_transaction(engine: sa.Engine, work, attempts: int = 6) -> None:
 
 
 def record_failure(engine: sa.Engine, *, integration: str, vendor: str, nights: list[Night],
-                   run_id: str, attempt: int, error: str) -> None:
-    """A failed attempt leaves the data alone and says why in import_runs."""
+                   run_id: str, task_id: str, try_number: int, error: str) -> None:
+    """A failed try leaves the data alone and appends a failed attempt, saying why, for each of
+    the run's nights; earlier attempts stay as history."""
     now = pd.Timestamp.now(tz="UTC")
-    rows = pd.DataFrame([{**{c: None for c in RUN_COLUMNS}, "integration": integration,
-                          "night_date": n.night_date, "run_id": run_id, "attempt": attempt,
-                          "vendor": vendor, "status": "failed",
-                          "night_start_utc": pd.Timestamp(n.start_utc),
-                          "night_end_utc": pd.Timestamp(n.end_utc), "error": error[:4000],
-                          "finished_at": now} for n in nights])[RUN_COLUMNS]
-    with engine.begin() as connection:
-        for n in nights:
-            connection.execute(sa.text(
-                "DELETE FROM import_runs WHERE integration = :i AND night_date = :d AND "
-                "run_id = :r AND attempt = :a"),
-                {"i": integration, "d": n.night_date.isoformat(), "r": run_id, "a": attempt})
-        bulk_insert(connection, "import_runs", rows)
+
+    def append(connection: sa.Connection) -> None:
+        rows = [{**{c: None for c in RUN_COLUMNS}, "integration": integration,
+                 "night_date": n.night_date, "run_id": run_id,
+                 "attempt": next_attempt(connection, integration, n, run_id),
+                 "task_id": task_id, "try_number": try_number, "vendor": vendor,
+                 "status": "failed", "night_start_utc": pd.Timestamp(n.start_utc),
+                 "night_end_utc": pd.Timestamp(n.end_utc), "error": error[:4000],
+                 "finished_at": now} for n in nights]
+        bulk_insert(connection, "import_runs", pd.DataFrame(rows)[RUN_COLUMNS])
+
+    in_transaction(engine, append)
 
 
 def replay_quarantine(engine: sa.Engine, integration: str) -> int:

@@ -15,15 +15,21 @@ def split_unmapped(segments: pd.DataFrame, employees: pd.DataFrame) -> tuple[pd.
     joined = segments.merge(lookup, on="external_user_id", how="left")
     unmapped = joined.employee_id.isna()
     quarantined = joined[unmapped].drop(columns="employee_id")
-    hints = {uid: hint_for(uid, lookup) for uid in quarantined.external_user_id.unique()}
+    in_data = set(segments.external_user_id.unique())
+    hints = {uid: hint_for(uid, lookup, in_data) for uid in quarantined.external_user_id.unique()}
     quarantined = quarantined.assign(
         quarantine_reason="unmapped external user id",
         hint=quarantined.external_user_id.map(hints))
     return joined[~unmapped].reset_index(drop=True), quarantined.reset_index(drop=True)
 
 
-def hint_for(identifier: str, employees: pd.DataFrame) -> str:
-    known = dict(zip(employees.external_user_id, employees.employee_id))
+def hint_for(identifier: str, employees: pd.DataFrame, in_data=frozenset()) -> str:
+    """The likeliest mapping mistake behind an unmapped identifier. A mapping whose own
+    identifier occurs in the vendor's data (``in_data``) is a different agent mapped
+    correctly (numeric agent IDs one digit apart), so it is never offered as the near miss."""
+    known = {uid: employee for uid, employee in zip(employees.external_user_id,
+                                                    employees.employee_id)
+             if uid not in in_data}
     folded = identifier.strip().casefold()
     near = [c for c in known if c.strip().casefold() == folded]
     if near:

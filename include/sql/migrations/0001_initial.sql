@@ -1,5 +1,8 @@
--- agent-status warehouse. {TS} is TIMESTAMPTZ on PostgreSQL and TIMESTAMP (UTC text) on SQLite.
--- Statements are separated by a line holding only ";".
+-- Migration 1: the warehouse as it was before versioned migrations. Idempotent, so a warehouse
+-- created by the old schema.sql is adopted as version 1 without touching its data or views.
+-- {TS} is TIMESTAMPTZ on PostgreSQL and TIMESTAMP (UTC text) on SQLite; {CREATE_VIEW} is
+-- CREATE OR REPLACE VIEW on PostgreSQL (keeps GRANTs and dependent views) and CREATE VIEW IF NOT
+-- EXISTS on SQLite. Statements are separated by a line holding only ";".
 
 CREATE TABLE IF NOT EXISTS activities (
     activity_id     INTEGER PRIMARY KEY,
@@ -107,9 +110,7 @@ CREATE TABLE IF NOT EXISTS validation_results (
 ;
 CREATE INDEX IF NOT EXISTS validation_results_run ON validation_results (integration, run_id)
 ;
-DROP VIEW IF EXISTS time_in_activity_daily
-;
-CREATE VIEW time_in_activity_daily AS
+{CREATE_VIEW} time_in_activity_daily AS
 SELECT e.integration,
        e.night_date,
        e.employee_id,
@@ -122,9 +123,7 @@ FROM agent_status_events e
 LEFT JOIN activities a ON a.activity_id = e.activity_id
 GROUP BY e.integration, e.night_date, e.employee_id, e.activity_id, a.name, e.classification
 ;
-DROP VIEW IF EXISTS vendor_time_in_activity_daily
-;
-CREATE VIEW vendor_time_in_activity_daily AS
+{CREATE_VIEW} vendor_time_in_activity_daily AS
 SELECT integration, night_date, employee_id, external_user_id, vendor_activity_id,
        vendor_activity_name, reason, SUM(duration_seconds) AS seconds, COUNT(*) AS segments
 FROM agent_status_events
