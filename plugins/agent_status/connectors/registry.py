@@ -101,6 +101,10 @@ register(VendorSpec(
         "users_page_size": Option(int, 500, "users per GET /api/v2/users page", 1, 500),
         # at most 7 days without filters (2.3)
         "window_days": Option(int, 7, "days per details query", 1, 7),
+        # totalHits is approximate (2.3): paging ending this far short of it, or running this
+        # far past it, fails the night (issue 9); 1 disables the shortfall check
+        "total_hits_tolerance": Option((int, float), 0.1, "allowed error of totalHits", 0, 1),
+        "max_pages": Option(int, 10_000, "page cap when the answer has no total", 1),
     },
 ))
 register(VendorSpec(
