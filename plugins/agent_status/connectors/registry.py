@@ -162,6 +162,7 @@ register(VendorSpec(
         "window_days": Option(int, 31, "days per request", 1, 31),  # 8.3
         "include": Option(str, "Started", "which states a window finds",
                           choices=("Started", "StartedOrEnded", "Processed")),  # 8.3
+        "max_pages": Option(int, 10_000, "page cap when an answer has no totalCount", 1),
     },
 ))
 register(VendorSpec(
