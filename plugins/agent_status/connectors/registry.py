@@ -173,7 +173,12 @@ register(VendorSpec(
         "query": Option(str, None, "SQL over the Info Mart (include/sql/vendors)"),
         "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
         "user_name_column": Option(str, "RESOURCE_NAME", "RESOURCE_ column with the user name"),
-        "media_priority": Option(list, None, "state codes, highest priority first"),
+        # who collapses the media into one state (3.1, 3.4): GIM's SM_MEDIA_NEUTRAL_STATE_FACT
+        # under its own configured priority, or media_priority here
+        "source": Option(str, "media_neutral", "media-neutral states from GIM, or per media",
+                         choices=("media_neutral", "per_media")),
+        "media_priority": Option(list, None, "source per_media: every STATE_NAME_CODE, highest "
+                                 "priority first (default ACW, NOT_READY, BUSY, READY)"),
     },
 ))
 register(VendorSpec(
