@@ -131,7 +131,8 @@ def test_up_to_is_the_time_of_the_request_and_ends_nothing():
         assert sandbox.early_up_to > 0
         assert all(meta["start"] != now for meta in sandbox.pages)  # never re-asked from upTo
         windows = {(meta["start"], meta["end"]) for meta in sandbox.pages}
-        assert len(windows) == 1 and len(sandbox.pages) == max(m["pageCount"] for m in sandbox.pages)
+        assert len(windows) == 1
+        assert len(sandbox.pages) == max(meta["pageCount"] for meta in sandbox.pages)
         assert_matches_truth(frame, sandbox)
 
 

@@ -164,7 +164,8 @@ class GenesysCloudConnector(Connector):
                 def fetch() -> dict[str, Any]:
                     answer = self._call(f"users page {params['pageNumber']}",
                                         lambda: self.http.get_json(USERS, params=params))
-                    entities, listed = _list(answer, "entities", what), _count(answer, "total", what)
+                    entities = _list(answer, "entities", what)
+                    listed = _count(answer, "total", what)
                     if not entities and listed is not None and read < listed:
                         raise RetriableError(f"{what}: page {pages.current} lists no entities "
                                              f"after {read} of {listed} users (total)")

@@ -102,7 +102,8 @@ class GenesysEngageSandbox(Sandbox):
                  etl_cycle_seconds: int = 900, *, media_neutral: bool = True,
                  media_neutral_active_flag: bool = True, spelling: str = "priority_option"):
         super().__init__(simulator, now)
-        self.media_neutral, self.media_neutral_active_flag = media_neutral, media_neutral_active_flag
+        self.media_neutral = media_neutral
+        self.media_neutral_active_flag = media_neutral_active_flag
         self.codes = SPELLINGS[spelling]
         self.state_map = {state: (_respell(activity, self.codes), name, reason)
                           for state, (activity, name, reason) in type(self).state_map.items()}

@@ -164,6 +164,7 @@ class VonageSandbox(HttpSandbox):
     def _answer(self, start: pd.Timestamp, end: pd.Timestamp,
                 include: str) -> tuple[pd.DataFrame, pd.Timestamp]:
         """The items a request selects, sorted, and ``upTo``: the time of the request (8.3)."""
+        # vendors.md 8.3 (corrected): upTo is "the time of the request"
         up_to = pd.Timestamp(self.now if self.now is not None
                              else dt.datetime.now(dt.timezone.utc)).tz_convert("UTC")
         key = (start, end, include, self.now)
