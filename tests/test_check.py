@@ -53,7 +53,10 @@ def home(tmp_path, monkeypatch):
         monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}",
                            json.dumps(connection_json(None, connection)))
         declared.append({"name": name, "vendor": vendor, "conn_id": conn_id,
-                         "timezone": SIMULATOR.timezone, "source_timezone": SIMULATOR.timezone,
+                         "timezone": SIMULATOR.timezone,
+                         # Five9's zone follows its data center option (vendors.md 1.4)
+                         **({"source_timezone": SIMULATOR.timezone}
+                            if VENDORS[vendor].options_timezone is None else {}),
                          "start_date": "2026-11-01",
                          "options": {**OPTIONS.get(vendor, {}), **options}})
         write_integrations(tmp_path / "integrations.yaml", declared)

@@ -13,8 +13,9 @@ from tests.connectors import contract
 from tests.connectors.contract import imported
 from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.genesys_cloud import GenesysCloudConnector, effective_timeline
+from agent_status.connectors.http import RetryPolicy
 from agent_status.frames import RAW_EVENT_COLUMNS
-from agent_status.sandboxes.base import Faults
+from agent_status.sandboxes.base import Faults, PagingFaults
 from agent_status.sandboxes.genesys_cloud import GenesysCloudSandbox
 from agent_status.simulator import Simulator
 
@@ -23,6 +24,8 @@ UTC = dt.timezone.utc
 START = dt.datetime(2026, 10, 24, 22, tzinfo=UTC)
 END = dt.datetime(2026, 10, 26, 23, tzinfo=UTC)
 DETAILS_PATH = "/api/v2/analytics/users/details/query"
+USERS_PATH = "/api/v2/users"
+FAST_RETRY = RetryPolicy(backoff_seconds=0.01)
 
 
 def integration(**options) -> Integration:
@@ -39,14 +42,11 @@ def served(**sandbox_args):
 
 def extract(sandbox: GenesysCloudSandbox, start=START, end=END, **options) -> pd.DataFrame:
     connector = GenesysCloudConnector(sandbox.connection(), integration(**options))
+    connector.http.retry = FAST_RETRY  # content faults are asked again with this policy
     try:
         return pd.concat(list(connector.extract(start, end)), ignore_index=True)
     finally:
         connector.close()
-
-
-
-
 
 
 def assert_matches_truth(frame, sandbox, start=START, end=END):
@@ -196,3 +196,78 @@ def test_uncovered_on_queue_time_outside_the_interval_is_not_invented():
 
     assert list(zip(got.vendor_activity_id, got.start_utc, got.end_utc)) == [
         ("ON_QUEUE/INTERACTING", t("09:50"), t("10:10")), ("ON_QUEUE", t("10:10"), t("11:00"))]
+
+
+def test_a_multi_day_status_is_stored_on_its_start_and_end_day_only():
+    """vendors.md 2.3 (corrected): not once per day it touches."""
+    with served(simulator=Simulator(agent_count=6)) as sandbox:
+        stored = sandbox.stored_days(START - dt.timedelta(days=3), END)
+        days = stored.groupby(["user_id", "kind", "start_utc", "end_utc"]).day.agg(
+            ["count", "min", "max"]).reset_index()
+        first = days.start_utc.dt.floor("D")
+        last = (days.end_utc - pd.Timedelta(microseconds=1)).dt.floor("D")
+        assert ((last - first).dt.days >= 2).any()  # statuses over three days or more...
+        assert days["count"].max() == 2  # ...are stored on two days, not on each
+        assert (days["min"] == first).all() and (days["max"] == last).all()
+
+
+def test_a_status_spanning_a_whole_window_is_not_lost():
+    """A status over a weekend off, stored on no day of a one-day window inside it."""
+    simulator = Simulator(agent_count=6)
+    truth = simulator.segments(START - dt.timedelta(days=7), END + dt.timedelta(days=7))
+    off = truth[truth.state.eq("logged_out")
+                & (truth.end_utc - truth.start_utc > pd.Timedelta(hours=50))].iloc[0]
+    day = off.start_utc.floor("D") + pd.Timedelta(days=1)
+    start, end = day.to_pydatetime(), (day + pd.Timedelta(days=1)).to_pydatetime()
+    assert off.start_utc < day and day + pd.Timedelta(days=1) < off.end_utc
+    with served(simulator=simulator) as sandbox:
+        agent = simulator.agents[int(off.agent)]
+        stored = sandbox.stored_days(start, end)
+        mine = stored[stored.user_id.eq(sandbox.user_id(agent))
+                      & stored.start_utc.eq(off.start_utc)]
+        assert set(mine.kind) == {"presence", "routing"}
+        assert not ((mine.day >= day) & (mine.day < day + pd.Timedelta(days=1))).any()
+
+        frame = extract(sandbox, start, end, window_days=1, page_size=2)
+
+        kept = frame[frame.external_user_id.eq(agent.user_name)]
+        assert list(zip(kept.vendor_activity_id, kept.start_utc, kept.end_utc)) == [
+            ("OFFLINE", off.start_utc, off.end_utc)]
+        assert_matches_truth(frame, sandbox, start, end)
+
+
+@pytest.mark.parametrize("bias", [-0.05, 0.05])
+def test_an_approximate_total_hits_is_allowed_for(bias):
+    with served(total_hits_bias=bias) as sandbox:
+        frame = extract(sandbox, page_size=10)
+
+        assert_matches_truth(frame, sandbox)
+
+
+@pytest.mark.parametrize("fault", [PagingFaults(blank_page=3), PagingFaults(repeated_page=3)],
+                         ids=["blank", "repeated"])
+def test_a_transient_paging_fault_is_healed_by_asking_again(fault):
+    with served(details_paging=fault) as sandbox:
+        frame = extract(sandbox, page_size=10)
+
+        assert sum(fault.injected.values()) == 1
+        assert_matches_truth(frame, sandbox)
+
+
+@pytest.mark.parametrize(("details", "users", "message"), [
+    (PagingFaults(blank_page=3, blank_times=99), None,
+     r"details .*page 3 has no userDetails although totalHits \d+"),
+    (PagingFaults(repeated_page=3, repeated_times=99), None, r"details .*page 3 repeats page 2"),
+    (PagingFaults(endless=True), None, r"details .*paging did not end after \d+ pages"),
+    (None, PagingFaults(blank_page=2, blank_times=99), r"users.*page 2 lists no entities"),
+    (None, PagingFaults(repeated_page=2, repeated_times=99), r"users.*page 2 repeats page 1"),
+    (None, PagingFaults(endless=True), r"users.*paging did not end after \d+ pages"),
+], ids=["details-blank", "details-repeated", "details-endless", "users-blank", "users-repeated",
+        "users-endless"])
+def test_a_lasting_paging_fault_fails_the_night_never_a_partial_one(details, users, message):
+    """Issue 9: a page without userDetails, a repeated page or pages that never run out end as
+    a clear error, after a bounded number of requests."""
+    with served(details_paging=details, users_paging=users) as sandbox:
+        with pytest.raises(VendorError, match=message):
+            extract(sandbox, page_size=10, users_page_size=5)
+        assert len(sandbox.requests) < 200

@@ -1,6 +1,7 @@
 """Contract tests: the Genesys Engage connector against a Genesys Info Mart sandbox database
-(vendors.md 3): per-media states collapsed by priority, rows split at ETL cycles, reasons in
-their own facts, active states, the user name column, and queries off contract."""
+(vendors.md 3): GIM's media-neutral states or per-media states collapsed by priority, rows split
+at ETL cycles, reasons in their own facts, active states, unconfirmed state spellings, the user
+name column, and queries off contract."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from agent_status.config import Integration
 from agent_status.connectors.base import VendorError, build_connector
 from agent_status.connectors.genesys_engage import GenesysEngageConnector
+from agent_status.connectors.sql import vendor_query
 from agent_status.frames import conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
@@ -20,6 +22,7 @@ from agent_status.sandboxes.genesys_engage import GenesysEngageSandbox
 from agent_status.simulator import Simulator, clip
 
 COLUMNS = ["external_user_id", "vendor_activity_id", "reason", "start_utc", "end_utc"]
+SOURCES = ["media_neutral", "per_media"]
 FALL_BACK = dt.date(2026, 10, 24)  # the Paris night of 25 October is 25 hours long
 SPRING_FORWARD = dt.date(2026, 3, 28)  # and the night of 29 March 23 hours
 
@@ -64,15 +67,17 @@ def truth(sandbox, nights) -> pd.DataFrame:
     return sandbox.expected(nights[0].start_utc, nights[-1].end_utc)
 
 
+@pytest.mark.parametrize("source", SOURCES)
 @pytest.mark.parametrize("first", [FALL_BACK, SPRING_FORWARD])
-def test_media_collapse_to_the_truth_over_two_nights_around_dst(tmp_path, first):
+def test_media_collapse_to_the_truth_over_two_nights_around_dst(tmp_path, first, source):
     sandbox = build(tmp_path, first)
     # the media really overlap with different states, and reasons are facts of their own
     assert sandbox.injected["busy_email_during_acw"] > 0
     assert sandbox.injected["reason_rows"] > 0
+    assert sandbox.injected["media_neutral_rows"] > 0
     nights = nights_from(first)
 
-    raw = extract(sandbox, first)
+    raw = extract(sandbox, first, source=source)
 
     assert set(raw.vendor_activity_id) == {v[0] for v in sandbox.state_map.values()}
     ordered = raw.sort_values(["external_user_id", "start_utc"])
@@ -82,11 +87,13 @@ def test_media_collapse_to_the_truth_over_two_nights_around_dst(tmp_path, first)
     assert_nights_match(raw, truth(sandbox, nights), nights)
 
 
-def test_rows_split_at_etl_cycles_come_back_merged(tmp_path):
+@pytest.mark.parametrize("source", SOURCES)
+def test_rows_split_at_etl_cycles_come_back_merged(tmp_path, source):
     sandbox = build(tmp_path)
     assert sandbox.injected["etl_splits"] > 0
+    assert sandbox.injected["media_neutral_splits"] > 0  # re-evaluations and ETL cycles (3.1)
 
-    raw = extract(sandbox)
+    raw = extract(sandbox, source=source)
 
     ordered = raw.sort_values(["external_user_id", "start_utc"])
     touching_twin = (ordered.external_user_id.eq(ordered.external_user_id.shift())
@@ -102,7 +109,7 @@ def test_media_priority_option_changes_which_media_wins(tmp_path):
     sandbox = build(tmp_path)
     nights = nights_from(FALL_BACK)
 
-    raw = extract(sandbox, media_priority=["busy", "ACW", "NOT_READY", "READY"])
+    raw = extract(sandbox, source="per_media", media_priority=["busy", "ACW", "NOT_READY", "READY"])
 
     # with BUSY above ACW, after-call work during which e-mail was Busy becomes Busy
     expected = truth(sandbox, nights)
@@ -112,16 +119,20 @@ def test_media_priority_option_changes_which_media_wins(tmp_path):
     expected.loc[busy.to_numpy(), ["vendor_activity_id", "vendor_activity_name", "reason"]] = \
         ["BUSY", "Busy", None]
     assert_nights_match(raw, merge_adjacent(expected), nights)
+    # GIM's media-neutral states were ranked by GIM's own configured priority: ours is unused
+    unused = extract(sandbox, media_priority=["busy", "ACW", "NOT_READY", "READY"])
+    assert_nights_match(unused, truth(sandbox, nights), nights)
 
 
-def test_active_states_are_open(tmp_path):
+@pytest.mark.parametrize("source", SOURCES)
+def test_active_states_are_open(tmp_path, source):
     now = dt.datetime(2026, 10, 25, 9, 21, 44, tzinfo=dt.timezone.utc)
     sandbox = build(tmp_path, now=now)
     assert sandbox.injected["active_rows"] > 0
     assert sandbox.injected["provisional_end_rows"] > 0  # multimedia: END_TS of the cycle
     nights = nights_from(FALL_BACK)
 
-    raw = extract(sandbox)
+    raw = extract(sandbox, source=source)
 
     expected = truth(sandbox, nights)
     open_ = raw[raw.end_utc.isna()]
@@ -173,4 +184,50 @@ def test_a_media_priority_that_is_not_a_list_of_states_is_refused(tmp_path):
     sandbox = build(tmp_path, simulator={"agent_count": 2})
 
     with pytest.raises(VendorError, match="media_priority"):
-        extract(sandbox, media_priority=[1, 2])
+        extract(sandbox, source="per_media", media_priority=[1, 2])
+
+
+@pytest.mark.parametrize("spelling", ["priority_option", "state_names"])
+def test_media_neutral_states_need_no_state_spelling(tmp_path, spelling):
+    """No source confirms RESOURCE_STATE's spellings (3.4): GIM's own ranking needs none."""
+    sandbox = build(tmp_path, spelling=spelling)
+    nights = nights_from(FALL_BACK)
+
+    assert_nights_match(extract(sandbox), truth(sandbox, nights), nights)
+
+
+def test_a_state_code_the_priority_does_not_list_fails_naming_it(tmp_path):
+    sandbox = build(tmp_path, spelling="state_names")
+    nights = nights_from(FALL_BACK)
+
+    with pytest.raises(VendorError, match=r"genesys_engage query on genesys_engage_sandbox: "
+                       r"state_code \(RESOURCE_STATE.STATE_NAME_CODE\) '(NOTREADY|AFTERCALLWORK)'"
+                       r".*not in media_priority"):
+        extract(sandbox, source="per_media")
+    # listing the deployment's own codes ranks them
+    raw = extract(sandbox, source="per_media",
+                  media_priority=["AFTERCALLWORK", "NOTREADY", "BUSY", "READY"])
+    assert_nights_match(raw, truth(sandbox, nights), nights)
+
+
+def test_an_unpopulated_media_neutral_table_fails_instead_of_an_empty_night(tmp_path):
+    sandbox = build(tmp_path, media_neutral=False)
+
+    with pytest.raises(VendorError, match=r"SM_MEDIA_NEUTRAL_STATE_FACT holds no state in the "
+                       r"window for \d+ agent\(s\).*populate-media-neutral-sm-facts"):
+        extract(sandbox)
+    assert len(extract(sandbox, source="per_media")) > 0
+
+
+def test_a_release_without_active_flag_fails_naming_it_and_a_query_of_ones_own_reads_it(tmp_path):
+    """SM_MEDIA_NEUTRAL_STATE_FACT has ACTIVE_FLAG from GIM 8.5.116.26 on."""
+    sandbox = build(tmp_path, media_neutral_active_flag=False)
+    nights = nights_from(FALL_BACK)
+
+    with pytest.raises(VendorError, match=r"the query failed.*ACTIVE_FLAG"):
+        extract(sandbox)
+    neutral, reasons = vendor_query("genesys_engage").split("UNION ALL")
+    neutral = neutral.replace("f.ACTIVE_FLAG AS active_flag", "0 AS active_flag").replace(
+        " OR f.ACTIVE_FLAG = 1", "")
+    raw = extract(sandbox, query=neutral + "UNION ALL" + reasons)
+    assert_nights_match(raw, truth(sandbox, nights), nights)

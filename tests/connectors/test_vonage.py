@@ -18,7 +18,7 @@ from agent_status.connectors.http import RetryPolicy
 from agent_status.connectors.vonage import VonageConnector, replace_copies
 from agent_status.frames import RAW_EVENT_COLUMNS
 from agent_status.nights import night_for_date
-from agent_status.sandboxes.base import Faults
+from agent_status.sandboxes.base import Faults, PagingFaults
 from agent_status.sandboxes.vonage import VonageSandbox
 from agent_status.simulator import Simulator
 
@@ -55,12 +55,6 @@ def extract(sandbox: VonageSandbox, start=START, end=END, **options) -> pd.DataF
         return pd.concat(list(connector.extract(start, end)), ignore_index=True)
     finally:
         connector.close()
-
-
-
-
-
-
 
 
 def assert_matches_truth(frame, sandbox, start=START, end=END):
@@ -127,16 +121,23 @@ def test_survives_rate_limits_server_errors_and_token_expiry():
         assert_matches_truth(frame, sandbox)
 
 
-def test_polls_on_from_up_to():
-    with served(up_to_span=dt.timedelta(hours=9)) as sandbox:
-        frame = extract(sandbox)
+def test_up_to_is_the_time_of_the_request_and_ends_nothing():
+    """upTo is "the time of the request" (8.3): a window reaching past it is read once, with
+    every state that existed then; it is not polled on until the window's end."""
+    now = START + dt.timedelta(hours=30)
+    with served(now=now, provisional=dt.timedelta(0)) as sandbox:
+        frame = extract(sandbox, page_size=300)
 
         assert sandbox.early_up_to > 0
+        assert all(meta["start"] != now for meta in sandbox.pages)  # never re-asked from upTo
+        windows = {(meta["start"], meta["end"]) for meta in sandbox.pages}
+        assert len(windows) == 1
+        assert len(sandbox.pages) == max(meta["pageCount"] for meta in sandbox.pages)
         assert_matches_truth(frame, sandbox)
 
 
 def test_copies_across_windows_are_kept_once():
-    with served(up_to_span=dt.timedelta(hours=9)) as sandbox:
+    with served() as sandbox:
         frame = extract(sandbox, include="StartedOrEnded", window_days=1)
 
         assert max(sandbox.copies_served.values()) > 1
@@ -198,3 +199,42 @@ def test_a_connection_without_region_or_token_url_fails_before_any_request():
         with pytest.raises(VendorError, match="include must be one of"):
             VonageConnector(sandbox.connection(), integration(include="Ended"))
         assert sandbox.requests == []
+
+
+@pytest.mark.parametrize("fault", [PagingFaults(blank_page=2), PagingFaults(repeated_page=2)],
+                         ids=["blank", "repeated"])
+def test_a_transient_paging_fault_is_healed_by_asking_again(fault):
+    with served(paging=fault) as sandbox:
+        frame = extract(sandbox, page_size=300)
+
+        assert sum(fault.injected.values()) == 1
+        assert_matches_truth(frame, sandbox)
+
+
+@pytest.mark.parametrize(("fault", "message"), [
+    (PagingFaults(blank_page=2, blank_times=99), r"page 2 is empty after 300 of \d+ items"),
+    (PagingFaults(repeated_page=2, repeated_times=99), r"page 2 repeats page 1"),
+    (PagingFaults(endless=True), r"paging did not end after \d+ pages"),
+], ids=["blank", "repeated", "endless"])
+def test_a_lasting_paging_fault_fails_the_night_never_a_partial_one(fault, message):
+    """Issue 9: an empty page, a repeated page or pages that never run out end as a clear
+    error after a bounded number of requests."""
+    with served(paging=fault) as sandbox:
+        with pytest.raises(VendorError, match=r"Vonage GET /stats/wfm/agent-states .*" + message):
+            extract(sandbox, page_size=300)
+        assert len(sandbox.requests) < 100
+
+
+def test_an_answer_for_another_page_than_asked_fails_naming_meta_page():
+    with served() as sandbox:
+        original = sandbox.handle
+
+        def wrong_page(method, path, query, headers, body):
+            status, extra, payload = original(method, path, query, headers, body)
+            if isinstance(payload, dict) and "meta" in payload:
+                payload["meta"]["page"] = 1
+            return status, extra, payload
+
+        sandbox.handle = wrong_page
+        with pytest.raises(VendorError, match=r"field meta.page is 1 for page 2"):
+            extract(sandbox, page_size=300)

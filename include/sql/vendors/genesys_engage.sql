@@ -1,9 +1,14 @@
--- Genesys Engage / Genesys Info Mart (vendors.md 3): summarized agent states per media type.
--- Two kinds of rows, in UTC epoch seconds:
---   SM_RES_STATE_FACT         every state of an agent on one media (Ready, NotReady, Busy, ACW...)
---   SM_RES_STATE_REASON_FACT  the periods in which a state had a reason code or work mode
--- The connector collapses the media into one effective state per agent (media_priority) and
--- lets a reason row win over the plain state row it lies in.
+-- Genesys Engage / Genesys Info Mart (vendors.md 3), option source: media_neutral (default):
+-- GIM's own media-neutral timeline, in UTC epoch seconds. Two kinds of rows:
+--   SM_MEDIA_NEUTRAL_STATE_FACT  the agent's state across all media, already the highest-priority
+--                                one under GIM's sm-resource-state-priority (3.1, 3.4); media is
+--                                NULL on these rows. GIM writes it only with
+--                                populate-media-neutral-sm-facts = true (release 8.5.002 on);
+--                                ACTIVE_FLAG exists from 8.5.116.26 (before it, select
+--                                0 AS active_flag in a query of your own).
+--   SM_RES_STATE_REASON_FACT     per media, the periods in which a state had a reason code or
+--                                work mode: a reason row of the media-neutral state's own state
+--                                gives that state its reason.
 -- The user name column in braces below is replaced with the integration option
 -- user_name_column (default RESOURCE_NAME): the RESOURCE_ column holding the user name WFM
 -- matches on; deployments differ (EMPLOYEE_ID, USER_NAME...). A query of your own may use the
@@ -13,7 +18,7 @@
 -- The connector needs these columns back: user_name, media, state_code, state_name,
 -- software_reason, workmode, start_ts, end_ts, active_flag.
 SELECT r.{user_name_column} AS user_name,
-       m.MEDIA_NAME_CODE AS media,
+       CAST(NULL AS VARCHAR(32)) AS media,
        s.STATE_NAME_CODE AS state_code,
        s.STATE_NAME AS state_name,
        CAST(NULL AS VARCHAR(255)) AS software_reason,
@@ -21,10 +26,9 @@ SELECT r.{user_name_column} AS user_name,
        f.START_TS AS start_ts,
        f.END_TS AS end_ts,
        f.ACTIVE_FLAG AS active_flag
-FROM SM_RES_STATE_FACT f
+FROM SM_MEDIA_NEUTRAL_STATE_FACT f
 JOIN RESOURCE_ r ON r.RESOURCE_KEY = f.RESOURCE_KEY
 JOIN RESOURCE_STATE s ON s.RESOURCE_STATE_KEY = f.RESOURCE_STATE_KEY
-JOIN MEDIA_TYPE m ON m.MEDIA_TYPE_KEY = f.MEDIA_TYPE_KEY
 WHERE f.START_TS < :end_ts
   AND (f.END_TS > :start_ts OR f.END_TS IS NULL OR f.ACTIVE_FLAG = 1)
 UNION ALL

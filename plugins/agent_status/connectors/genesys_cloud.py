@@ -7,9 +7,17 @@ The contract, as the API pages tell it:
   (0.1, 2.4); ``state=any`` so that agents deactivated since still resolve.
 - ``POST /api/v2/analytics/users/details/query`` over windows of at most 7 days, the limit of
   an unfiltered query (2.3), paged until an EMPTY page: a status spanning several days is
-  stored once per day and de-duplicated after paging, so pages come back short while more
-  follow (2.3). The same status comes back on several pages and in every window it overlaps,
-  always with its full start and end; it is kept once per (userId, kind, startTime) (2.6).
+  stored on its start day and on its end day and de-duplicated after paging, so pages come
+  back short while more follow (2.3). The same status comes back on several pages and in
+  every window it overlaps (even one it spans whole), always with its full start and end; it
+  is kept once per (userId, kind, startTime) (2.6).
+- Paging can neither end early unseen nor run forever (issue 9). ``totalHits`` is approximate
+  (2.3) but says roughly how many pages there are: a page without ``userDetails`` before
+  ``(1 - total_hits_tolerance) * totalHits`` records were paged over, or a page identical to
+  the previous one, is asked again (a transient fault heals) and then fails the extraction;
+  paging past ``(1 + total_hits_tolerance) * totalHits`` records (or ``max_pages`` pages
+  without ``totalHits``) fails too. The users listing stops at its ``pageCount``, is bounded
+  the same way and must list its ``total``.
 
 One effective timeline per user (2.6, the rule Verint applies):
 - outside an ON_QUEUE presence the presence is the state: ``vendor_activity_id`` is the
@@ -28,7 +36,8 @@ directory does not list fails the extraction rather than dropping that agent's s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +45,7 @@ import pandas as pd
 
 from agent_status.connectors.auth import OAuthClientCredentials
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import HttpClient
+from agent_status.connectors.http import HttpClient, RetriableError
 from agent_status.connectors.paging import PageNumberPaginator
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.windows import split_windows
@@ -60,6 +69,8 @@ class GenesysCloudConnector(Connector):
         super().__init__(connection, integration)
         self.page_size = self.options.get("page_size", 100)  # 100 as rohit554/Work (2.3)
         self.users_page_size = self.options.get("users_page_size", 500)
+        self.total_hits_tolerance = self.options["total_hits_tolerance"]
+        self.max_pages = self.options["max_pages"]
         self.window = dt.timedelta(days=self.options.get("window_days", UNFILTERED_MAX_DAYS))
         region = connection.extra.get("region", "")
         token_url = connection.extra.get("token_url")
@@ -94,29 +105,83 @@ class GenesysCloudConnector(Connector):
 
     def _user_details(self, start: dt.datetime, end: dt.datetime) -> Iterator[dict[str, Any]]:
         interval = f"{_iso_ms(start)}/{_iso_ms(end)}"
-        pages = PageNumberPaginator()
+        what = f"Genesys Cloud user details {interval}"
+        pages = PageNumberPaginator(what=what)
         while pages.has_more:
             body = {"interval": interval, "order": "asc",
                     "paging": {"pageSize": self.page_size, "pageNumber": pages.current}}
-            answer = self._call(f"user details {interval} page {pages.current}",
-                                lambda: self.http.post_json(USER_DETAILS_QUERY, body))
-            details = answer.get("userDetails") or []  # empty arrays are left out
+
+            def fetch() -> tuple[list[dict[str, Any]], int | None]:
+                answer = self._call(f"user details {interval} page {body['paging']['pageNumber']}",
+                                    lambda: self.http.post_json(USER_DETAILS_QUERY, body))
+                details = _list(answer, "userDetails", what)  # empty arrays are left out
+                hits = _count(answer, "totalHits", what)
+                if not details and hits is not None and self._short_of(pages, hits):
+                    raise RetriableError(
+                        f"{what}: page {pages.current} has no userDetails although totalHits "
+                        f"{hits} at pageSize {self.page_size} means about "
+                        f"{math.ceil(hits / self.page_size)} pages: paging would end early")
+                pages.check(details)
+                return details, hits
+
+            details, hits = self._fetch_checked(fetch)
             pages.advance(details)  # only an empty page ends it, not a short one (2.3)
+            self._bound(pages, hits, self.page_size, "totalHits")
             yield from details
+
+    def _short_of(self, pages: PageNumberPaginator, total: int) -> bool:
+        """Whether the pages read so far cover clearly less than ``total`` (approximate)."""
+        return pages.pages_read * self.page_size < total * (1 - self.total_hits_tolerance)
+
+    def _bound(self, pages: PageNumberPaginator, total: int | None, size: int, field: str) -> None:
+        """Pages beyond what ``total`` (with its tolerance) allows mean paging never ends."""
+        if not pages.has_more:
+            return
+        if total is None:
+            limit = self.max_pages
+        else:
+            limit = math.ceil(total * (1 + self.total_hits_tolerance) / size) + 1
+        if pages.pages_read >= limit:
+            raise VendorError(f"{pages.what}: paging did not end after {pages.pages_read} "
+                              f"pages although {field} {total} at page size {size} allows "
+                              f"{limit}: the read is refused")
+
+    def _fetch_checked(self, fetch: Callable[[], Any]):
+        """One page whose content passed its checks; a content fault is asked again with the
+        shared retry policy (a transient one heals) and then fails."""
+        return self.http.retry.run(fetch, "Genesys Cloud", self.http.sleep)
 
     def usernames(self) -> dict[str, str]:
         """userId -> username of every user, active or not; fetched once per connector."""
         if self._usernames is None:
             usernames: dict[str, str] = {}
-            pages = PageNumberPaginator()
+            what = f"Genesys Cloud GET {USERS}"
+            pages, read, total = PageNumberPaginator(what=what), 0, None
             while pages.has_more:
                 params = {"pageSize": self.users_page_size, "pageNumber": pages.current,
                           "state": "any"}
-                answer = self._call(f"users page {pages.current}",
-                                    lambda: self.http.get_json(USERS, params=params))
+
+                def fetch() -> dict[str, Any]:
+                    answer = self._call(f"users page {params['pageNumber']}",
+                                        lambda: self.http.get_json(USERS, params=params))
+                    entities = _list(answer, "entities", what)
+                    listed = _count(answer, "total", what)
+                    if not entities and listed is not None and read < listed:
+                        raise RetriableError(f"{what}: page {pages.current} lists no entities "
+                                             f"after {read} of {listed} users (total)")
+                    pages.check(entities)
+                    return answer
+
+                answer = self._fetch_checked(fetch)
                 entities = answer.get("entities") or []
+                total = _count(answer, "total", what)
+                read += len(entities)
                 usernames.update({u["id"]: u["username"] for u in entities if u.get("username")})
-                pages.advance(entities, answer.get("pageCount"))
+                pages.advance(entities, _count(answer, "pageCount", what))
+                self._bound(pages, total, self.users_page_size, "total")
+            if total is not None and read < total:
+                raise VendorError(f"{what}: paging ended after {read} of {total} users "
+                                  "(total): the directory read is truncated")
             self._usernames = usernames
         return self._usernames
 
@@ -202,6 +267,25 @@ def _covering(pieces: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
     extra = [c for c in segments.columns if c not in ("user_id",)]
     joined[extra] = joined[extra].where(covered)
     return joined.drop(columns=["segment_start", "segment_end"])
+
+
+def _list(answer: Any, field: str, what: str) -> list[Any]:
+    """``answer[field]`` as a list (absent: empty); anything else fails naming it."""
+    if not isinstance(answer, dict):
+        raise VendorError(f"{what}: expected a JSON object, got {str(answer)[:200]}")
+    value = answer.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise VendorError(f"{what}: field {field!r} must be a list, got {str(value)[:200]}")
+    return value
+
+
+def _count(answer: dict[str, Any], field: str, what: str) -> int | None:
+    value = answer.get(field)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise VendorError(f"{what}: field {field!r} must be a count, got {value!r}")
+    return value
 
 
 def _segments(records: list[dict[str, Any]], code_field: str) -> pd.DataFrame:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from agent_status.connectors.base import VendorError
+from agent_status.connectors.http import RetriableError
+
+
+class RepeatedPageError(RetriableError):
+    """A page identical to the one before it: a cache or a server that ignores the page number.
+    Retriable, since a transient one heals; a lasting one fails the read (issue 9)."""
 
 
 class PageNumberPaginator:
@@ -12,16 +20,43 @@ class PageNumberPaginator:
 
     A short page does not end the loop: vendors drop duplicates after paging, so a page can hold
     fewer records than asked while more pages follow (Genesys Cloud, vendors.md 2.3).
+
+    Guards, so that paging can neither end early unseen nor run forever (issue 9): ``check``
+    refuses a non-empty page identical to the previous one (``RepeatedPageError``), and
+    ``advance`` raises ``VendorError`` once more than ``max_pages`` pages were needed.
     """
 
-    def __init__(self, start: int = 1):
-        self.current = start
+    def __init__(self, start: int = 1, *, max_pages: int | None = None, what: str = "paging"):
+        self.start = self.current = start
         self.has_more = True
+        self.max_pages = max_pages
+        self.what = what
+        self._previous: str | None = None
+
+    @property
+    def pages_read(self) -> int:
+        return self.current - self.start
+
+    def check(self, records: list[Any]) -> None:
+        """Before accepting a page: a non-empty page equal to the previous one is a fault."""
+        if records and _fingerprint(records) == self._previous:
+            raise RepeatedPageError(
+                f"{self.what}: page {self.current} repeats page {self.current - 1} "
+                f"({len(records)} identical records)")
 
     def advance(self, records: list[Any], page_count: int | None = None) -> None:
+        self._previous = _fingerprint(records) if records else None
         if not records or (page_count is not None and self.current >= page_count):
             self.has_more = False
         self.current += 1
+        if self.has_more and self.max_pages is not None and self.pages_read >= self.max_pages:
+            raise VendorError(f"{self.what}: paging did not end after {self.pages_read} pages "
+                              f"(at most {self.max_pages} expected); the read is refused")
+
+
+def _fingerprint(records: list[Any]) -> str:
+    text = json.dumps(records, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha1(text.encode()).hexdigest()
 
 
 class HeaderLinkPaginator:

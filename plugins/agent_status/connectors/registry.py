@@ -113,6 +113,10 @@ register(VendorSpec(
         "users_page_size": Option(int, 500, "users per GET /api/v2/users page", 1, 500),
         # at most 7 days without filters (2.3)
         "window_days": Option(int, 7, "days per details query", 1, 7),
+        # totalHits is approximate (2.3): paging ending this far short of it, or running this
+        # far past it, fails the night (issue 9); 1 disables the shortfall check
+        "total_hits_tolerance": Option((int, float), 0.1, "allowed error of totalHits", 0, 1),
+        "max_pages": Option(int, 10_000, "page cap when the answer has no total", 1),
     },
 ))
 register(VendorSpec(
@@ -193,6 +197,7 @@ register(VendorSpec(
         "window_days": Option(int, 31, "days per request", 1, 31),  # 8.3
         "include": Option(str, "Started", "which states a window finds",
                           choices=("Started", "StartedOrEnded", "Processed")),  # 8.3
+        "max_pages": Option(int, 10_000, "page cap when an answer has no totalCount", 1),
     },
 ))
 register(VendorSpec(
@@ -203,7 +208,12 @@ register(VendorSpec(
         "query": Option(str, None, "SQL over the Info Mart (include/sql/vendors)"),
         "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
         "user_name_column": Option(str, "RESOURCE_NAME", "RESOURCE_ column with the user name"),
-        "media_priority": Option(list, None, "state codes, highest priority first"),
+        # who collapses the media into one state (3.1, 3.4): GIM's SM_MEDIA_NEUTRAL_STATE_FACT
+        # under its own configured priority, or media_priority here
+        "source": Option(str, "media_neutral", "media-neutral states from GIM, or per media",
+                         choices=("media_neutral", "per_media")),
+        "media_priority": Option(list, None, "source per_media: every STATE_NAME_CODE, highest "
+                                 "priority first (default ACW, NOT_READY, BUSY, READY)"),
     },
 ))
 register(VendorSpec(

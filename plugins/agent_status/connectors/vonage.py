@@ -9,11 +9,14 @@ sends ``Accept: application/vnd.newvoicemedia.v3+json``.
 The contract:
 - ``GET /stats/wfm/agent-states?start&end&include&page&limit`` over windows of at most 31 days
   (a longer one answers 400, 8.3), paged from 1 with ``meta{page, count, pageCount,
-  totalCount}`` until the last page or an empty one; fewer items than ``totalCount`` is a
-  truncation.
-- An answer's ``upTo`` says how far its data reaches: when it is earlier than the window end,
-  the next request starts there (8.3); when it no longer moves, the rest is not processed yet
-  and a later run's lookback reads it.
+  totalCount}`` until the last page or an empty one. Paging can neither end early unseen nor
+  run forever (issue 9): an empty page before ``totalCount`` items were read, or a page
+  identical to the previous one, is asked again (a transient fault heals) and then fails;
+  ``meta.page`` must be the page asked for; more pages than ``totalCount`` needs (plus the
+  empty one some answers promise) fail; so does paging that ends short of ``totalCount``.
+- ``upTo`` is "the time of the request" (8.3, corrected): it matters for polling, which this
+  batch import does not do. A window reaching past it holds every state that existed then;
+  states running at that time are open and a later run's lookback re-reads them.
 - ``include`` (option): ``Started`` (default) finds states by their start, so the read begins
   ``look_behind`` (3 days: a weekend off) before the window to catch states running into it;
   ``StartedOrEnded`` and ``Processed`` work too (their copies across windows are handled below).
@@ -25,7 +28,8 @@ The contract:
   ``state/description`` ("Away/Lunch", "Busy/Live"), or the state alone without description, so
   each presence and interaction type maps to its own activity; ``reason`` is None.
 
-Options: ``page_size`` (5000, the ``limit``), ``window_days`` (31, never more), ``include``.
+Options: ``page_size`` (5000, the ``limit``), ``window_days`` (31, never more), ``include``,
+``max_pages`` (the page cap of an answer without ``totalCount``).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import pandas as pd
 
 from agent_status.connectors.auth import OAuthClientCredentials
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import HttpClient
+from agent_status.connectors.http import HttpClient, RetriableError
 from agent_status.connectors.paging import PageNumberPaginator
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.windows import split_windows
@@ -67,6 +71,7 @@ class VonageConnector(Connector):
             raise VendorError(f"integration {integration.name}: option window_days must be "
                               f"1..{MAX_WINDOW_DAYS} (Vonage refuses longer windows), got {days}")
         self.window = dt.timedelta(days=days)
+        self.max_pages = self.options["max_pages"]
         self.include = self.options.get("include", "Started")
         if self.include not in INCLUDES:
             raise VendorError(f"integration {integration.name}: option include must be one of "
@@ -96,33 +101,67 @@ class VonageConnector(Connector):
         self.http.close()
 
     def _agent_states(self, start: dt.datetime, end: dt.datetime) -> Iterator[dict[str, Any]]:
-        cursor = _utc(start)
-        while cursor < _utc(end):
-            what = f"GET {AGENT_STATES} {_iso(cursor)}..{_iso(end)}"
-            pages, read, total, up_to = PageNumberPaginator(), 0, None, None
-            while pages.has_more:
-                params = {"start": _iso(cursor), "end": _iso(end), "include": self.include,
-                          "page": pages.current, "limit": self.page_size}
+        what = f"GET {AGENT_STATES} {_iso(start)}..{_iso(end)}"
+        pages, read, total, up_to = PageNumberPaginator(what=f"Vonage {what}"), 0, None, None
+        while pages.has_more:
+            params = {"start": _iso(start), "end": _iso(end), "include": self.include,
+                      "page": pages.current, "limit": self.page_size}
+
+            def fetch() -> dict[str, Any]:
                 answer = self._call(what, lambda: self.http.get_json(AGENT_STATES, params=params))
-                page = answer.get("items") or []
-                meta = answer.get("meta") or {}
-                pages.advance(page, meta.get("pageCount"))
-                read, total, up_to = read + len(page), meta.get("totalCount"), answer.get("upTo")
-                yield from page
-            if total is not None and read < total:
-                raise VendorError(f"Vonage {what}: paging ended after {read} of {total} items "
-                                  "(meta.totalCount): the read is truncated")
-            reached = _utc(pd.Timestamp(up_to)) if up_to else _utc(end)
-            if reached <= cursor:  # nothing processed past it yet (8.3)
-                log.info("Vonage %s: data processed only up to %s", what, up_to)
-                break
-            cursor = reached  # next start = previous upTo (8.3)
+                page, meta = _items(answer, what), answer.get("meta") or {}
+                if meta.get("page") is not None and meta["page"] != params["page"]:
+                    raise VendorError(f"Vonage {what}: field meta.page is {meta['page']!r} for "
+                                      f"page {params['page']}")
+                listed = _count(meta, "meta.totalCount", what)
+                if not page and listed is not None and read < listed:
+                    raise RetriableError(f"Vonage {what}: page {params['page']} is empty after "
+                                         f"{read} of {listed} items (meta.totalCount)")
+                pages.check(page)
+                return answer
+
+            answer = self.http.retry.run(fetch, "Vonage", self.http.sleep)
+            page, meta = answer.get("items") or [], answer.get("meta") or {}
+            total, up_to = _count(meta, "meta.totalCount", what), answer.get("upTo")
+            read += len(page)
+            pages.advance(page, _count(meta, "meta.pageCount", what))
+            # every page full but the last, plus the empty page some answers promise (8.3)
+            limit = self.max_pages if total is None else -(-total // self.page_size) + 1
+            if pages.has_more and pages.pages_read >= limit:
+                raise VendorError(f"Vonage {what}: paging did not end after {pages.pages_read} "
+                                  f"pages although meta.totalCount {total} at limit "
+                                  f"{self.page_size} needs {limit - 1}: the read is refused")
+            yield from page
+        if total is not None and read < total:
+            raise VendorError(f"Vonage {what}: paging ended after {read} of {total} items "
+                              "(meta.totalCount): the read is truncated")
+        if up_to and _utc(pd.Timestamp(up_to)) < _utc(end):
+            log.info("Vonage %s: answered at %s (upTo), before the window's end; states after "
+                     "it do not exist yet (8.3)", what, up_to)
 
     def _call(self, what: str, send):
         try:
             return send()
         except VendorError as error:
             raise VendorError(f"Vonage {what}: {error}") from error
+
+
+def _items(answer: Any, what: str) -> list[dict[str, Any]]:
+    if not isinstance(answer, dict):
+        raise VendorError(f"Vonage {what}: expected a JSON object, got {str(answer)[:200]}")
+    items = answer.get("items")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise VendorError(f"Vonage {what}: field items must be a list, got {str(items)[:200]}")
+    return items
+
+
+def _count(meta: dict[str, Any], field: str, what: str) -> int | None:
+    value = meta.get(field.rsplit(".", 1)[-1])
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise VendorError(f"Vonage {what}: field {field} must be a count, got {value!r}")
+    return value
 
 
 def agent_states(items: list[dict[str, Any]]) -> pd.DataFrame:

@@ -42,6 +42,42 @@ class Faults:
         return None
 
 
+@dataclass
+class PagingFaults:
+    """Paging trouble on demand (issue 9); page numbers count from 1 within a query.
+
+    ``blank_page``: that page comes back without records ``blank_times`` times, then right (1:
+    a retry heals it). ``repeated_page``: that page serves the previous page again
+    ``repeated_times`` times. ``endless``: past the last page the data pages come round again,
+    and the page count always promises one more: paging never ends by itself.
+    """
+
+    blank_page: int = 0
+    blank_times: int = 1
+    repeated_page: int = 0
+    repeated_times: int = 1
+    endless: bool = False
+
+    def __post_init__(self):
+        self._lock = threading.Lock()
+        self.injected = {"blank": 0, "repeated": 0, "endless": 0}
+
+    def page_to_serve(self, number: int, last: int) -> int | None:
+        """The data page to serve when page ``number`` of ``last`` is asked; None: a blank one."""
+        with self._lock:
+            if number == self.blank_page and self.injected["blank"] < self.blank_times:
+                self.injected["blank"] += 1
+                return None
+            if (number == self.repeated_page > 1
+                    and self.injected["repeated"] < self.repeated_times):
+                self.injected["repeated"] += 1
+                return number - 1
+            if self.endless and number > last > 0:
+                self.injected["endless"] += 1
+                return (number - 1) % last + 1
+        return number
+
+
 class Sandbox:
     """Base of every sandbox. ``state_map`` maps the simulator's canonical states to the
     vendor's (activity id, activity name, reason); states it lacks the vendor never reports."""

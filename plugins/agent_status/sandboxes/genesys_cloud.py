@@ -4,11 +4,16 @@ It renders the simulator's truth the way Genesys stores it:
 - presence and routing status are two timelines (2.4, 2.6): ready/on_call/wrap_up are one
   contiguous ON_QUEUE presence, during which routing status is IDLE/INTERACTING/COMMUNICATING;
   every other state is its own presence, with routing status OFF_QUEUE;
-- segments are stored once per (user, UTC day) they touch; a query pages over those day records
-  and removes duplicates within a page afterwards, so pages come back short while more follow,
-  and a user's multi-day status reappears on several pages (2.3, 2.6);
-- a query returns every segment overlapping its interval with full start and end; at most 7
-  days without filters, 31 with (2.3); an open segment has no ``endTime``.
+- a segment is stored on its start day and on its end day (UTC), only those two, however
+  many days lie between (2.3, corrected); a query finds every segment overlapping its interval,
+  with full start and end, even one that spans the whole interval and was stored on no day of
+  it; it pages over those (user, day) records and removes duplicates within a page afterwards,
+  so pages come back short while more follow, and a multi-day status reappears on several
+  pages (2.3, 2.6);
+- ``totalHits`` counts the records; it is approximate (2.3): ``total_hits_bias`` skews it;
+- at most 7 days without filters, 31 with (2.3); an open segment has no ``endTime``;
+- paging faults on demand (``details_paging``, ``users_paging``: ``PagingFaults``): a transient
+  page without ``userDetails``, a page repeating the previous one, pages that never run out.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
+from agent_status.sandboxes.base import Faults, HttpSandbox, PagingFaults, header as _header
 from agent_status.simulator import Agent, Simulator
 
 CLIENT_ID, CLIENT_SECRET = "sandbox-client", "sandbox-secret"
@@ -77,12 +82,17 @@ class GenesysCloudSandbox(HttpSandbox):
                  faults: Faults | None = None, port: int = 0, *, token_ttl_requests: int = 50,
                  permissions: tuple[str, ...] = (DETAILS_PERMISSION, USERS_PERMISSION),
                  inactive_user_names: tuple[str, ...] = (),
-                 unlisted_user_names: tuple[str, ...] = ()):
+                 unlisted_user_names: tuple[str, ...] = (), total_hits_bias: float = 0.0,
+                 details_paging: PagingFaults | None = None,
+                 users_paging: PagingFaults | None = None):
         """``token_ttl_requests``: API calls a token is good for before it answers 401.
         ``inactive_user_names``: listed by ``GET /api/v2/users`` only with state inactive/any.
         ``unlisted_user_names``: never listed (e.g. outside the client's divisions), yet present
-        in analytics."""
+        in analytics. ``total_hits_bias``: ``totalHits`` is off by this fraction (2.3)."""
         super().__init__(simulator, now, faults, port)
+        self.total_hits_bias = total_hits_bias
+        self.details_paging = details_paging or PagingFaults()
+        self.users_paging = users_paging or PagingFaults()
         self.token_ttl_requests = token_ttl_requests
         self.permissions = set(permissions)
         self.inactive_user_names = set(inactive_user_names)
@@ -107,6 +117,11 @@ class GenesysCloudSandbox(HttpSandbox):
     def short_pages(self) -> list[DetailsPage]:
         """Pages holding fewer users than asked although more records followed."""
         return [page for page in self.pages if page.short and page.more_follow]
+
+    def stored_days(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """The days each segment a query of ``[start, end)`` finds is stored on (2.3)."""
+        stored, _ = self._storage(start, end)
+        return stored[["user_id", "kind", "code", "start_utc", "end_utc", "day"]].copy()
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -154,9 +169,13 @@ class GenesysCloudSandbox(HttpSandbox):
         users = [self._user(agent) for agent in self.simulator.agents
                  if agent.user_name not in self.unlisted_user_names]
         users = [user for user in users if user["state"] in states]
-        page = users[(number - 1) * size: number * size]
+        page_count = -(-len(users) // size)
+        served = self.users_paging.page_to_serve(number, page_count)
+        page = [] if served is None else users[(served - 1) * size: served * size]
+        if self.users_paging.endless:
+            page_count = max(page_count, number + 1)
         return 200, {}, {"entities": page, "pageSize": size, "pageNumber": number,
-                         "total": len(users), "pageCount": -(-len(users) // size)}
+                         "total": len(users), "pageCount": page_count}
 
     def _user(self, agent: Agent) -> dict[str, Any]:
         first, last = agent.user_name.split(".", 1)
@@ -193,8 +212,10 @@ class GenesysCloudSandbox(HttpSandbox):
         stored, records = self._storage(start, end)
         if order == "desc":
             records = records.iloc[::-1]
-        keys = records.iloc[(number - 1) * size: number * size].assign(
-            record=lambda frame: range(len(frame)))
+        served = self.details_paging.page_to_serve(number, -(-len(records) // size))
+        keys = records.iloc[0:0] if served is None else records.iloc[(served - 1) * size:
+                                                                         served * size]
+        keys = keys.assign(record=lambda frame: range(len(frame)))
         # duplicates are removed within the page, after paging: short pages (vendors.md 2.3)
         rows = (stored.merge(keys, on=["user_id", "day"])
                 .sort_values(["record", "kind", "start_utc"])
@@ -205,7 +226,8 @@ class GenesysCloudSandbox(HttpSandbox):
         with self._lock:
             self.pages.append(DetailsPage(request["interval"], number, size,
                                           tuple(d["userId"] for d in details), more))
-        answer: dict[str, Any] = {"totalHits": len(records)}  # approximate, like Genesys
+        # approximate, like Genesys's (2.3)
+        answer: dict[str, Any] = {"totalHits": round(len(records) * (1 + self.total_hits_bias))}
         if details:  # Genesys leaves out empty arrays [I]
             answer["userDetails"] = details
         return 200, {}, answer
@@ -213,8 +235,8 @@ class GenesysCloudSandbox(HttpSandbox):
     # -- storage -----------------------------------------------------------------------------
 
     def _storage(self, start: dt.datetime, end: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Segments overlapping the interval, one row per (user, UTC day) they touch within it,
-        and the ordered list of (user, day) records the query pages over."""
+        """Segments overlapping the interval, one row per day they are stored on (their start
+        day and their end day, 2.3), and the ordered (user, day) records the query pages over."""
         key = (pd.Timestamp(start), pd.Timestamp(end))
         with self._lock:
             if key in self._stored:
@@ -223,13 +245,13 @@ class GenesysCloudSandbox(HttpSandbox):
         segments = self._timelines(start, end)
         segments = segments[(segments.end_utc.isna() | (segments.end_utc > q_start))
                             & (segments.start_utc < q_end)].reset_index(drop=True)
-        low = segments.start_utc.clip(lower=q_start)
-        high = segments.end_utc.fillna(q_end).clip(upper=q_end)
-        first_day = low.dt.floor("D")
-        days = ((high - pd.Timedelta(microseconds=1)).dt.floor("D") - first_day).dt.days + 1
-        stored = segments.loc[segments.index.repeat(days)]
-        offsets = pd.to_timedelta(stored.groupby(level=0).cumcount(), unit="D")
-        stored = stored.assign(day=first_day.loc[stored.index] + offsets).reset_index(drop=True)
+        # vendors.md 2.3: stored on the start day and the end day, not on the days between; an
+        # open segment has no end day yet
+        start_day = segments.start_utc.dt.floor("D")
+        end_day = (segments.end_utc - pd.Timedelta(microseconds=1)).dt.floor("D")
+        stored = pd.concat([segments.assign(day=start_day),
+                            segments.assign(day=end_day)[end_day.notna() & end_day.ne(start_day)]])
+        stored = stored.sort_index(kind="stable").reset_index(drop=True)
         stored["startTime"] = _iso_ms(stored.start_utc)
         stored["endTime"] = _iso_ms(stored.end_utc)
         records = stored[["user_id", "day"]].drop_duplicates().sort_values(

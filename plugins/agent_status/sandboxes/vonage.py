@@ -9,9 +9,10 @@ It renders the simulator's truth the way VCC serves it:
   starts and when it ends, so Processed selects like StartedOrEnded);
 - items sorted by start then agentId (8.4), paged with ``meta{page, count, pageCount,
   totalCount}``: the last page is short and a window without data is one empty page;
-  ``extra_empty_page`` over-reports ``pageCount`` by one, that page empty;
-- ``upTo`` is the end, or earlier: never past ``now - processing_lag``, nor more than
-  ``up_to_span`` after the start;
+  ``extra_empty_page`` over-reports ``pageCount`` by one, that page empty; ``paging``
+  (``PagingFaults``) injects an empty page, a repeated page or pages that never run out;
+- ``upTo`` is the time of the request (8.3, corrected): ``now``, else the wall clock; states
+  that start after it do not exist yet;
 - ``duration`` in milliseconds, null while the state is open;
 - with ``now`` set, a call or wrap-up that started less than ``provisional`` before it is served
   provisionally as Ready (the interaction is not attributed yet); a later ``now`` serves the
@@ -30,7 +31,7 @@ from urllib.parse import parse_qs
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
+from agent_status.sandboxes.base import Faults, HttpSandbox, PagingFaults, header as _header
 from agent_status.simulator import Simulator
 
 CLIENT_ID, CLIENT_SECRET = "sandbox-vcc-client", "sandbox-vcc-secret"
@@ -66,19 +67,17 @@ class VonageSandbox(HttpSandbox):
                  faults: Faults | None = None, port: int = 0, *, token_ttl_requests: int = 50,
                  granted_scopes: tuple[str, ...] = ("stats",),
                  provisional: dt.timedelta = dt.timedelta(minutes=10),
-                 processing_lag: dt.timedelta = dt.timedelta(0),
-                 up_to_span: dt.timedelta | None = None, extra_empty_page: bool = False):
+                 extra_empty_page: bool = False, paging: PagingFaults | None = None):
         super().__init__(simulator, now, faults, port)
         self.token_ttl_requests = token_ttl_requests
         self.granted_scopes = set(granted_scopes)
         self.provisional = provisional
-        self.processing_lag = processing_lag
-        self.up_to_span = up_to_span
         self.extra_empty_page = extra_empty_page
+        self.paging = paging or PagingFaults()
         self.tokens_issued = 0
         self.windows: list[tuple[pd.Timestamp, pd.Timestamp]] = []  # every start/end asked
         self.pages: list[dict[str, Any]] = []  # every meta served, with the request's window
-        self.early_up_to = 0  # answers whose upTo is before their end
+        self.early_up_to = 0  # answers whose upTo (the time of the request) is before their end
         self.provisional_served = 0
         self.copies_served: Counter = Counter()  # (agentId, start) -> times served
         self._tokens: dict[str, int] = {}
@@ -125,10 +124,15 @@ class VonageSandbox(HttpSandbox):
             return 400, {}, {"message": f"include must be one of {INCLUDES}; page and limit "
                                         "at least 1"}
         items, up_to = self._answer(start, end, include)
-        part = items.iloc[(page - 1) * limit: page * limit]
         total = len(items)
+        page_count = -(-total // limit)
+        served = self.paging.page_to_serve(page, page_count)
+        part = items.iloc[0:0] if served is None else items.iloc[(served - 1) * limit:
+                                                                 served * limit]
+        if self.paging.endless:
+            page_count = max(page_count, page + 1)
         meta = {"page": page, "count": len(part), "totalCount": total,
-                "pageCount": -(-total // limit) + (1 if self.extra_empty_page else 0)}
+                "pageCount": page_count + (1 if self.extra_empty_page else 0)}
         with self._lock:
             self.pages.append({**meta, "limit": limit, "start": start, "end": end})
             self.early_up_to += int(page == 1 and up_to < end)
@@ -159,21 +163,18 @@ class VonageSandbox(HttpSandbox):
 
     def _answer(self, start: pd.Timestamp, end: pd.Timestamp,
                 include: str) -> tuple[pd.DataFrame, pd.Timestamp]:
-        """The items a request selects, sorted, and how far they reach (``upTo``)."""
-        up_to = end
-        if self.now is not None:
-            up_to = min(up_to, pd.Timestamp(self.now) - self.processing_lag)
-        if self.up_to_span is not None:
-            up_to = min(up_to, start + self.up_to_span)
-        up_to = max(up_to, start)
-        key = (start, up_to, include, self.now)
+        """The items a request selects, sorted, and ``upTo``: the time of the request (8.3)."""
+        # vendors.md 8.3 (corrected): upTo is "the time of the request"
+        up_to = pd.Timestamp(self.now if self.now is not None
+                             else dt.datetime.now(dt.timezone.utc)).tz_convert("UTC")
+        key = (start, end, include, self.now)
         with self._lock:
             if key in self._answers:
-                return self._answers[key]
-        truth = self.simulator.segments(start, up_to, now=self.now)
-        selected = (truth.start_utc >= start) & (truth.start_utc < up_to)
+                return self._answers[key][0], up_to
+        truth = self.simulator.segments(start, end, now=self.now)
+        selected = (truth.start_utc >= start) & (truth.start_utc < end)
         if include != "Started":
-            selected |= truth.end_utc.notna() & (truth.end_utc >= start) & (truth.end_utc < up_to)
+            selected |= truth.end_utc.notna() & (truth.end_utc >= start) & (truth.end_utc < end)
         truth = truth[selected]
         provisional = pd.Series(False, index=truth.index)
         if self.now is not None:
