@@ -288,7 +288,7 @@ def test_a_rest_answer_in_an_unexpected_shape_is_named(home, capfd):
         name = home("ujet", sandbox.connection())
         code, out = check(capfd, name)
     assert code == 1
-    assert "expected a JSON array, got {'data': [" in out, out
+    assert "expected a JSON array of objects, got {'data': [" in out, out
 
 
 def test_an_answer_the_connector_cannot_read_at_all_is_named(home, capfd):

@@ -111,7 +111,7 @@ def test_a_status_ending_three_nights_late_replaces_every_night_it_covers(
     again = runs[runs.run_id == "run_again"]
     assert sorted(again.night_date) == [n.label for n in nights]
     assert (again.status == "success").all()
-    tasks.record_failure(NAME, nights[3].start_utc, nights[3].end_utc, "run_failed", 1,
+    tasks.record_failure(NAME, nights[3].start_utc, nights[3].end_utc, "run_failed", "extract", 1,
                          "VendorError: boom")
     runs = pd.read_sql_query(sa.text("SELECT night_date, status FROM import_runs WHERE "
                                      "integration = :i AND run_id = 'run_failed'"), warehouse,

@@ -53,7 +53,7 @@ def loaded(warehouse, tmp_path):
         _segment("40177", "Ready", "2026-11-02 09:00", 1800,
                  quarantine_reason="unmapped external_user_id", hint="no mapping")])
     load_night(warehouse, integration="acme_vonage", vendor="vonage", night=_night(2),
-               run_id="scheduled__night_2026-11-02", attempt=1, events=events,
+               run_id="scheduled__night_2026-11-02", try_number=1, events=events,
                quarantined=quarantined,
                run={"events_extracted": 3, "events_loaded": 2, "events_quarantined": 1,
                     "events_defaulted": 1, "validation_success": False},
