@@ -67,3 +67,37 @@ def test_a_database_connection_no_integration_uses_yet(tmp_path, monkeypatch):
         "extra": {"sqlalchemy_url": f"sqlite:///{database}"}}))
     ok, message = AcdDatabaseHook(conn_id="acd").test_connection()
     assert ok and "database answers" in message
+
+
+def test_the_database_time_zone_can_live_on_the_connection():
+    from agent_status.config import Integration
+    from agent_status.connectors.base import ConnectionInfo, VendorError, with_connection_zone
+
+    integration = Integration(name="m", vendor="mitel", conn_id="c", timezone="UTC",
+                              start_date=__import__("datetime").date(2026, 11, 1))
+    on_connection = ConnectionInfo(conn_id="c", extra={"timezone": "America/Toronto"})
+    assert with_connection_zone(integration, on_connection).source_zone.key == "America/Toronto"
+    own = __import__("dataclasses").replace(integration, source_timezone="Europe/Oslo")
+    assert with_connection_zone(own, on_connection).source_zone.key == "Europe/Oslo"
+    with pytest.raises(VendorError, match="extra 'timezone' is not an IANA time zone"):
+        with_connection_zone(integration, ConnectionInfo(conn_id="c", extra={"timezone": "Mars"}))
+
+
+def test_a_database_url_takes_the_password_from_its_field(postgres_url):
+    import sqlalchemy as sa
+
+    from agent_status.connectors.base import ConnectionInfo
+    from agent_status.connectors.sql import engine_for
+
+    url = sa.make_url(postgres_url)
+    connection = ConnectionInfo(conn_id="acd", conn_type="agent_status_acd_database",
+                                login=url.username, password="",
+                                extra={"sqlalchemy_url": url.set(username=None).render_as_string()})
+    engine = engine_for(connection)
+    try:
+        with engine.connect() as db:
+            assert db.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+    assert engine_for(ConnectionInfo(conn_id="acd", password="pw", extra={
+        "sqlalchemy_url": "postgresql+psycopg://u@h/d"})).url.password == "pw"

@@ -75,7 +75,7 @@ class Connector(ABC):
 
     def __init__(self, connection: ConnectionInfo, integration: Integration):
         self.connection = connection
-        self.integration = integration
+        self.integration = with_connection_zone(integration, connection)
         self.options = self.spec.resolve_options(integration.options)
 
     @abstractmethod
@@ -97,6 +97,24 @@ class Connector(ABC):
 
     def close(self) -> None:
         """Release sessions and engines."""
+
+
+def with_connection_zone(integration: Integration, connection: ConnectionInfo) -> Integration:
+    """The database's time zone may be kept on its connection (extra ``timezone``, the "ACD
+    database" connection type's field, as injixo asks for it: vendors.md 7.3, 9.4); the
+    integration's own ``source_timezone`` wins."""
+    import dataclasses
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = (connection.extra or {}).get("timezone")
+    if integration.source_timezone or not zone:
+        return integration
+    try:
+        ZoneInfo(str(zone))
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise VendorError(f"connection {connection.conn_id}: extra 'timezone' is not an IANA "
+                          f"time zone ({zone!r})") from error
+    return dataclasses.replace(integration, source_timezone=str(zone))
 
 
 def build_connector(integration: Integration, connection: ConnectionInfo) -> Connector:

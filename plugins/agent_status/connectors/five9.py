@@ -150,7 +150,7 @@ class Five9Connector(Connector):
         self.window = dt.timedelta(hours=min(self.options.get("window_hours", 24), 24))
         self.min_window = dt.timedelta(minutes=self.options.get("min_window_minutes", 15))
         self.row_cap = row_cap or self.row_cap
-        self.zone = integration.source_zone.key  # the data center's, unless overridden (1.4)
+        self.zone = self.integration.source_zone.key  # the data center's, unless overridden (1.4)
         self.service = AdminWebService(service_url(connection, self.options["data_center"]),
                                        connection.login, connection.password,
                                        quota_wait_seconds=self.quota_wait_seconds,

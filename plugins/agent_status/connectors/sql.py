@@ -33,7 +33,19 @@ def engine_for(connection: ConnectionInfo) -> sa.Engine:
 def _create_engine(connection: ConnectionInfo) -> sa.Engine:
     url = connection.extra.get("sqlalchemy_url")
     if url:
-        return sa.create_engine(url)
+        try:
+            parsed = sa.make_url(url)
+        except sa.exc.ArgumentError as error:
+            raise VendorError(f"connection {connection.conn_id}: extra sqlalchemy_url is not a "
+                              f"SQLAlchemy URL (dialect+driver://user@host:port/database)") \
+                from None
+        # the "ACD database" connection type keeps the password in its password field, never
+        # in the URL (provider.py); the user may be in either
+        if connection.login and not parsed.username:
+            parsed = parsed.set(username=connection.login)
+        if connection.password and not parsed.password:
+            parsed = parsed.set(password=connection.password)
+        return sa.create_engine(parsed)
     dialect = _DIALECTS.get(connection.conn_type)
     if dialect is None:
         raise VendorError(f"connection {connection.conn_id}: conn_type {connection.conn_type!r} "
