@@ -43,6 +43,8 @@ from agent_status.simulator import Simulator  # noqa: E402
 from tests.helpers import employee_frame, write_integrations  # noqa: E402
 
 pytestmark = [pytest.mark.airflow]
+# a loaded CI machine: pages, iframes and the Test button's answer may take a few seconds
+sync_api.expect.set_options(timeout=20_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 # without the background-networking flags Chromium's own connections are refused on a closed
