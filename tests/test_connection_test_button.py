@@ -101,3 +101,36 @@ def test_a_database_url_takes_the_password_from_its_field(postgres_url):
         engine.dispose()
     assert engine_for(ConnectionInfo(conn_id="acd", password="pw", extra={
         "sqlalchemy_url": "postgresql+psycopg://u@h/d"})).url.password == "pw"
+
+
+def _echo_app():
+    """Airflow's test route stand-in: answers the body and Content-Length it was given."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def test(request):
+        return JSONResponse({"body": await request.json(), "read": len(await request.body()),
+                             "length": int(request.headers["content-length"])})
+
+    return Starlette(routes=[Route("/api/v2/connections/test", test, methods=["POST"])])
+
+
+@pytest.mark.parametrize(("sent", "port"), [
+    ({"connection_id": "c", "conn_type": "agent_status_talkdesk", "port": 0}, None),
+    ({"connection_id": "c", "conn_type": "agent_status_talkdesk", "port": 8443}, 8443),
+    ({"connection_id": "c", "conn_type": "postgres", "port": 0}, 0),  # not ours: untouched
+])
+def test_the_list_test_button_port_zero_reads_as_no_port(sent, port):
+    """Airflow 3.3's list Test button posts port 0 for a portless connection and the API then
+    refuses it (400); every connection of ours is portless (tests/ui/test_browser.py clicks it)."""
+    from fastapi.testclient import TestClient
+
+    from agent_status.airflow_plugin import AgentStatusPlugin, PortlessConnectionTest
+
+    assert PortlessConnectionTest in [m["middleware"]
+                                      for m in AgentStatusPlugin.fastapi_root_middlewares]
+    answer = TestClient(PortlessConnectionTest(_echo_app())).post(
+        "/api/v2/connections/test", json=sent).json()
+    assert answer["body"] == {**sent, "port": port}
+    assert answer["length"] == answer["read"]

@@ -34,11 +34,16 @@ def free_port(preferred: int | None = None) -> int:
 
 
 class LocalAirflow:
-    """``with LocalAirflow(port) as airflow:`` starts the components and stops them all."""
+    """``with LocalAirflow(port) as airflow:`` starts the components and stops them all.
+
+    ``components`` narrows what runs: the browser test needs only the api-server.
+    """
 
     def __init__(self, port: int, log_dir: Path, user: str = "admin", password: str = "admin",
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None,
+                 components: tuple[tuple[str, ...], ...] = COMPONENTS):
         self.port, self.log_dir, self.user, self.password = port, Path(log_dir), user, password
+        self.components = components
         self.url = f"http://localhost:{port}"
         self.env = {**os.environ,
                     "AIRFLOW__API__PORT": str(port),
@@ -57,7 +62,7 @@ class LocalAirflow:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for command in COMPONENTS:
+        for command in self.components:
             log = open(self.log_dir / f"{command[0]}.log", "ab")  # noqa: SIM115 - kept open
             self.processes.append(subprocess.Popen(
                 [AIRFLOW, *command], env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -78,7 +83,7 @@ class LocalAirflow:
         self.processes = []
 
     def check_alive(self) -> None:
-        for command, process in zip(COMPONENTS, self.processes):
+        for command, process in zip(self.components, self.processes):
             if process.poll() is not None:
                 raise RuntimeError(f"airflow {command[0]} exited ({process.returncode}); see "
                                    f"{self.log_dir / (command[0] + '.log')}")
