@@ -299,7 +299,7 @@ def render_integration(status: IntegrationStatus, prefix: str) -> str:
     return _page(f"Agent status: {status.name}", body)
 
 
-def render_run(report: dict, prefix: str) -> str:
+def render_run(report: dict, prefix: str, quality: dict | None = None) -> str:
     nights = [[_e(n["night_date"]), _e(n["attempt"]), _status_label(n["status"]),
                _e(n.get("events_extracted")), _e(n.get("events_loaded")),
                _e(n.get("events_quarantined")), _e(n.get("events_defaulted")),
@@ -315,12 +315,23 @@ def render_run(report: dict, prefix: str) -> str:
     if not report["nights"]:
         outcome = "<p class='muted'>This run has written no night yet.</p>"
     else:
+        from agent_status.quality import assess
+
         latest = {}
         for n in report["nights"]:
             latest[n["night_date"]] = n
-        failed = [d for d, n in latest.items() if n["status"] != "success"]
-        outcome = ("<p class='bad'>Failed night(s): " + ", ".join(_e(d) for d in failed) + "</p>"
-                   if failed else "<p class='ok'>Every night of this run is loaded.</p>")
+        lines = []
+        for night, n in latest.items():
+            if n["status"] != "success":
+                lines.append(f"<li class='bad'>{_e(night)}: failed: "
+                             f"{_e((n.get('error') or '')[:300])}</li>")
+                continue
+            verdict = assess(str(night), n, quality)
+            css = {"passed": "ok", "warning": "warn"}.get(verdict.level, "bad")
+            why = "; ".join(verdict.reasons) or "every identifier and activity mapped"
+            lines.append(f"<li><span class='{css}'>{_e(night)}: loaded, quality "
+                         f"{_e(verdict.level)}</span>: {_e(why)}</li>")
+        outcome = "<ul>" + "".join(lines) + "</ul>"
     body = (f"<p><a href='{prefix}/integrations/{_e(name)}'>&larr; {_e(name)}</a></p>"
             f"<h1>Run <code>{_e(report['run_id'])}</code></h1>{outcome}"
             + _table(["night", "attempt", "status", "extracted", "loaded", "quarantined",
@@ -383,13 +394,19 @@ def create_app(require_user=None):
 
     @app.get("/dags/{dag_id}/runs/{run_id:path}", response_class=HTMLResponse)
     def run_page(dag_id: str, run_id: str):
+        from agent_status.config import get_integration
+
         name = _integration_of(dag_id)
+        try:
+            quality = get_integration(name).quality
+        except Exception:  # noqa: BLE001 - an integration since removed from the file
+            quality = None
         engine = _engine()
         try:
             report = run_report(engine, name, run_id)
         finally:
             engine.dispose()
-        return render_run(report, PREFIX)
+        return render_run(report, PREFIX, quality)
 
     @app.get("/data-docs/{name}/{path:path}")
     def data_docs(name: str, path: str):
