@@ -95,7 +95,7 @@ def test_pages_render_from_the_warehouse(loaded, monkeypatch):
     run = client.get("/dags/agent_status__acme_vonage/runs/scheduled__night_2026-11-02")
     assert run.status_code == 200 and "Away" in run.text and "40177" in run.text
     # the outcome names the night's quality level and why, not a green "loaded"
-    assert "loaded, quality warning" in run.text and "1 of 3 events quarantined" in run.text
+    assert "loaded, quality failed" in run.text and "1 of 3 events quarantined" in run.text
     assert client.get("/api/status").json()[0]["unmapped_identifiers"][0]["external_user_id"] \
         == "40177"
     assert client.get("/integrations/nope").status_code == 404
