@@ -91,7 +91,11 @@ def validate_night(joined: pd.DataFrame, integration: str, night: Night) -> Vali
 
 
 def _epoch(values: pd.Series) -> pd.Series:
-    return values.astype("int64") / 1_000_000 if len(values) else values.astype("float64")
+    """Seconds since the epoch as float64, whatever the unit; an empty night stays empty
+    (pandas 3 refuses to cast even an empty datetime column to float, issue 9)."""
+    stamps = values if pd.api.types.is_datetime64_any_dtype(values) else \
+        pd.to_datetime(values, utc=True)
+    return stamps.dt.as_unit("us").astype("int64").astype("float64") / 1_000_000
 
 
 def _run(integration: str, suite_name: str, frame: pd.DataFrame, expectations) -> ValidationReport:
