@@ -119,3 +119,30 @@ def test_sqlite_survives_two_loaders_and_a_reader(tmp_path):
     assert results.get(timeout=5) > 0
     engine = create_warehouse_engine(url)
     assert count(engine, "a") == count(engine, "b") == 60_000  # 3 nights of 20,000
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
+def test_bulk_path_round_trips_every_value(warehouse):
+    """The bulk path writes text with quotes, commas, newlines, empty strings and NULLs,
+    sub-second timestamps and the night's date exactly as they were."""
+    frame = events(6, 1)
+    frame["vendor_activity_name"] = ['say "hi", then', "two\nlines", "", None, "é ✓", "\\N"]
+    frame["reason"] = [None, "", ",", '"', "NULL", "x"]
+    frame["start_utc"] += pd.to_timedelta([0, 1, 2, 3, 4, 5], unit="us")
+    frame["duration_seconds"] = [1.0, 0.5, 1e-6, 86400.0, 3.25, 7.0]
+    frame["is_open"] = [False, True, False, True, False, False]
+    load(warehouse, frame, 1)
+    with warehouse.connect() as c:
+        rows = c.execute(sa.text(
+            "SELECT external_user_id, vendor_activity_name, reason, start_utc, end_utc, "
+            "duration_seconds, is_open, night_date FROM agent_status_events "
+            "ORDER BY external_user_id")).all()
+    text = frame[["vendor_activity_name", "reason"]].astype(object)
+    assert [(r[1], r[2]) for r in rows] == [tuple(None if pd.isna(v) else v for v in pair)
+                                            for pair in text.itertuples(index=False)]
+    assert [pd.Timestamp(r[3]).tz_localize(None) if pd.Timestamp(r[3]).tzinfo is None
+            else pd.Timestamp(r[3]).tz_convert(None) for r in rows] == \
+        list(frame.start_utc.dt.tz_convert(None))
+    assert [float(r[5]) for r in rows] == list(frame.duration_seconds)
+    assert [bool(r[6]) for r in rows] == list(frame.is_open)
+    assert {str(r[7]) for r in rows} == {"2026-11-01"}

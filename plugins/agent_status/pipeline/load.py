@@ -5,6 +5,7 @@ PostgreSQL, executemany on SQLite."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import time
 
@@ -138,10 +139,9 @@ def reapply_activity_mappings(engine: sa.Engine, integration: str) -> int:
 def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    postgres = connection.dialect.name == "postgresql"
     cursor = connection.connection.driver_connection.cursor()
     try:
-        if postgres:
+        if connection.dialect.name == "postgresql":
             _copy(cursor, table, frame)
         else:
             placeholders = ", ".join("?" for _ in frame.columns)
@@ -157,14 +157,46 @@ CHUNK_ROWS = 100_000
 
 
 def _copy(cursor, table: str, frame: pd.DataFrame) -> None:
-    """COPY in CSV, chunk by chunk; timestamps are formatted by numpy, not per value."""
+    """COPY in CSV written by Arrow's C++ writer, chunk by chunk: no Python value is touched
+    (pandas ``to_csv`` and per-value date conversion took 15 of the 17 s a 1M-row night took,
+    issue 10). Arrow quotes every string and leaves NULL unquoted and empty, which is exactly
+    PostgreSQL's CSV NULL convention; timestamps are written with a ``Z``."""
+    import pyarrow.csv as pa_csv
+
     names = ", ".join(frame.columns)
+    options = pa_csv.WriteOptions(include_header=False, batch_size=CHUNK_ROWS)
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
-        for offset in range(0, len(frame), CHUNK_ROWS):
-            chunk = frame.iloc[offset:offset + CHUNK_ROWS]
-            text = pd.DataFrame(dict(zip(chunk.columns, _wire_columns(chunk, postgres=True))),
-                                columns=chunk.columns)
-            copy.write(text.to_csv(header=False, index=False))
+        for batch in _arrow(frame).to_batches(CHUNK_ROWS):
+            sink = io.BytesIO()
+            pa_csv.write_csv(batch, sink, options)
+            copy.write(sink.getvalue())
+
+
+def _arrow(frame: pd.DataFrame):
+    """The frame as an Arrow table PostgreSQL reads back exactly: timestamps in UTC (naive ones
+    are UTC), dates as dates, dicts and lists as JSON text."""
+    import pyarrow as pa
+
+    arrays = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            if not isinstance(values.dtype, pd.DatetimeTZDtype):
+                values = values.dt.tz_localize("UTC")
+            arrays[name] = pa.array(values.dt.tz_convert("UTC").astype("datetime64[us, UTC]"))
+            continue
+        try:
+            array = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: JSON and ISO text
+            array = pa.array(values.astype(object).map(_plain, na_action="ignore")
+                             .map(lambda v: v if isinstance(v, str) else str(v),
+                                  na_action="ignore"), type=pa.string(), from_pandas=True)
+        if pa.types.is_struct(array.type) or pa.types.is_list(array.type) \
+                or pa.types.is_map(array.type):
+            array = pa.array(values.map(_plain, na_action="ignore"), type=pa.string(),
+                             from_pandas=True)
+        arrays[name] = array
+    return pa.table(arrays)
 
 
 def _wire_columns(frame: pd.DataFrame, postgres: bool) -> list:
