@@ -37,6 +37,42 @@ def normalise(raw: pd.DataFrame, night: Night, overlap_rule: str = "later_start_
     return clip_to_night(events, night)
 
 
+def read_night(path, night: Night, overlap_rule: str = "later_start_wins") -> pd.DataFrame:
+    """The staged raw events (Parquet) that can shape ``night``'s timeline, so that a run with
+    lookback nights holds about one night in memory at a time (issue 10). ``normalise`` of this
+    frame equals ``normalise`` of the whole file (tests/pipeline/test_normalise.py):
+
+    - ``later_start_wins``: every status ends where the agent's next one starts, so a status
+      starting at or after the night's end never reaches into it, and of the statuses started
+      before the night only those at the agent's latest start before it can;
+    - ``shorter_wins`` resolves overlaps pairwise over repeated passes, and what it makes of a
+      night can depend on statuses well outside it: the whole file is read.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(str(path), format="parquet")
+    stamp = dataset.schema.field("start_utc").type
+    night_start = pa.scalar(pd.Timestamp(night.start_utc), type=stamp)
+    night_end = pa.scalar(pd.Timestamp(night.end_utc), type=stamp)
+    start = ds.field("start_utc")
+    if overlap_rule == "later_start_wins":
+        latest = dataset.to_table(columns=["external_user_id", "start_utc"],
+                                  filter=start < night_start).group_by(
+            "external_user_id").aggregate([("start_utc", "max")])
+        earliest = pc.min(latest["start_utc_max"]) if latest.num_rows else night_start
+        table = dataset.to_table(filter=(start < night_end) & (start >= earliest))
+        if latest.num_rows:
+            table = table.join(latest, "external_user_id", join_type="left outer")
+            keep = pc.or_kleene(pc.greater_equal(table["start_utc"], night_start),
+                                pc.equal(table["start_utc"], table["start_utc_max"]))
+            table = table.filter(pc.fill_null(keep, False)).drop_columns(["start_utc_max"])
+    else:
+        table = dataset.to_table()
+    return table.to_pandas()
+
+
 def _check(events: pd.DataFrame) -> None:
     for column in ("external_user_id", "vendor_activity_id", "start_utc"):
         missing = events[column].isna()
