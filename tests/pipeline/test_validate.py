@@ -45,3 +45,16 @@ def test_night_suite_counts_unmapped_rows_and_bounds(tmp_path, monkeypatch):
               for r in report.failed()}
     assert failed == {("expect_column_values_to_not_be_null", "employee_id"): (2, 4),
                       ("expect_column_values_to_be_between", "end_epoch"): (1, 4)}
+
+
+def test_an_empty_night_reports_what_great_expectations_reports(tmp_path, monkeypatch):
+    """The empty night's report (no GX run) has the rows a GX run of the suite has."""
+    monkeypatch.setenv("AGENT_STATUS_GX_DIR", str(tmp_path))
+    one = pd.DataFrame({"employee_id": ["E1"], "start_utc": [pd.Timestamp("2026-11-01 01:00Z")],
+                        "end_utc": [pd.Timestamp("2026-11-01 02:00Z")]})
+    ran = validate.validate_night(one, "i1", NIGHT)
+    empty = validate.validate_night(one.iloc[:0], "i1", NIGHT)
+    assert empty.success and ran.success
+    assert [(r["expectation"], r["column"], r["success"]) for r in empty.results] == \
+        [(r["expectation"], r["column"], r["success"]) for r in ran.results]
+    assert {r["element_count"] for r in empty.results} == {0}
