@@ -152,7 +152,9 @@ def merge_adjacent(events: pd.DataFrame) -> pd.DataFrame:
     first = group.drop_duplicates(keep="first").index
     last = group.drop_duplicates(keep="last").index
     merged = events.loc[first].copy()
-    merged["end_utc"] = events.end_utc.loc[last].to_numpy()  # NaT (open) if the last is open
+    # NaT (open) if the last is open; ``.array`` keeps datetime64 where ``to_numpy`` would
+    # build a Python Timestamp per row (2.4 of normalise's 7 s on a 1M-event night, issue 10)
+    merged["end_utc"] = events.end_utc.loc[last].array
     return merged.reset_index(drop=True)
 
 
