@@ -146,3 +146,6 @@ def test_bulk_path_round_trips_every_value(warehouse):
     assert [float(r[5]) for r in rows] == list(frame.duration_seconds)
     assert [bool(r[6]) for r in rows] == list(frame.is_open)
     assert {str(r[7]) for r in rows} == {"2026-11-01"}
+    if warehouse.dialect.name == "sqlite":  # the text format SQLite has always stored
+        assert (rows[1][3], rows[1][4]) == ("2026-11-01 00:00:01.000001",
+                                            "2026-11-01 00:00:02.000000")

@@ -144,16 +144,37 @@ def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame) -> N
         if connection.dialect.name == "postgresql":
             _copy(cursor, table, frame)
         else:
+            # a 64 MB page cache keeps the two indexes' pages in memory during the insert
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
             placeholders = ", ".join("?" for _ in frame.columns)
-            for offset in range(0, len(frame), CHUNK_ROWS):
-                columns = _wire_columns(frame.iloc[offset:offset + CHUNK_ROWS], postgres=False)
+            for batch in _arrow(frame).to_batches(CHUNK_ROWS):
                 cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
-                                   f"VALUES ({placeholders})", zip(*columns))
+                                   f"VALUES ({placeholders})", zip(*_sqlite_columns(batch)))
     finally:
         cursor.close()
 
 
 CHUNK_ROWS = 100_000
+SQLITE_CACHE_KB = 65_536
+
+
+def _sqlite_columns(batch) -> list[list]:
+    """Each column as the Python values sqlite3 binds, converted by Arrow: timestamps as UTC
+    text ``YYYY-MM-DD HH:MM:SS.ffffff`` (the format the warehouse has always stored), dates
+    as ISO text, booleans as 0/1."""
+    import pyarrow as pa
+
+    out = []
+    for column in batch.columns:
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us")) \
+                .cast(pa.string())
+        elif pa.types.is_date(column.type):
+            column = column.cast(pa.string())
+        elif pa.types.is_boolean(column.type):
+            column = column.cast(pa.int8())
+        out.append(column.to_pylist())
+    return out
 
 
 def _copy(cursor, table: str, frame: pd.DataFrame) -> None:
@@ -287,31 +308,6 @@ def _arrow(frame: pd.DataFrame):
                              from_pandas=True)
         arrays[name] = array
     return pa.table(arrays)
-
-
-def _wire_columns(frame: pd.DataFrame, postgres: bool) -> list:
-    """Each column ready for the driver: timestamps as UTC text (numpy's C formatter), NULLs
-    as None; plain Python values for SQLite's executemany."""
-    out = []
-    for name in frame.columns:
-        values = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            if isinstance(values.dtype, pd.DatetimeTZDtype):
-                values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-            text = np.datetime_as_string(values.to_numpy("datetime64[us]"), unit="us")
-            text = np.char.add(text, "+00:00") if postgres else np.char.replace(text, "T", " ")
-            column = text.astype(object)
-            column[frame[name].isna().to_numpy()] = None
-            out.append(column if postgres else column.tolist())
-        elif values.dtype == bool:
-            out.append(values.to_numpy() if postgres else values.astype(int).tolist())
-        else:
-            column = values.astype(object).where(values.notna(), None)
-            sample = column.dropna()
-            if len(sample) and isinstance(sample.iloc[0], (dt.date, dict, list)):
-                column = column.map(_plain, na_action="ignore")
-            out.append(column.to_numpy() if postgres else column.tolist())
-    return out
 
 
 def _plain(value):
