@@ -86,6 +86,37 @@ def pages_for_night(day: dt.datetime, seed: int) -> list[bytes]:
             for i in range(0, len(details), PAGE_USERS)]
 
 
+class PageFile:
+    """Pages stored one after another in a file; page i is read when asked for."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offsets = json.loads(path.with_suffix(".json").read_text())
+
+    @classmethod
+    def write(cls, path: Path, pages: list[bytes]) -> PageFile:
+        offsets, at = [], 0
+        with path.open("wb") as out:
+            for page in pages:
+                out.write(page)
+                offsets.append([at, len(page)])
+                at += len(page)
+        path.with_suffix(".json").write_text(json.dumps(offsets))
+        return cls(path)
+
+    def __len__(self) -> int:
+        return len(self.offsets)
+
+    def __getitem__(self, index: int) -> bytes:
+        at, size = self.offsets[index]
+        with self.path.open("rb") as source:
+            source.seek(at)
+            return source.read(size)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 def night(day: dt.datetime):
     from agent_status.nights import Night
 
@@ -120,7 +151,7 @@ def floor(pages: list[bytes], pg_url: str) -> float:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    started = time.perf_counter()
+    started = time.perf_counter()  # imports above are outside, as the product's
     columns = {k: [] for k in ("user_id", "kind", "code", "reason", "start", "end")}
     for page in pages:
         for detail in orjson.loads(page)["userDetails"]:
@@ -152,9 +183,11 @@ def floor(pages: list[bytes], pg_url: str) -> float:
 
 class PagesInMemory:
     """Stands in for the connector's HttpClient: answers the details query with the prepared
-    bytes, decoded by the client's own JSON function (so decoding is part of what is timed)."""
+    bytes, decoded by the client's own JSON function (so decoding is part of what is timed).
+    ``pages`` is a list of bytes or a PageFile, which reads each page when it is asked for, as
+    the network would deliver it."""
 
-    def __init__(self, pages: list[bytes]):
+    def __init__(self, pages):
         self.pages = pages
 
     def post_json(self, path: str, body, **kwargs):
@@ -215,8 +248,13 @@ def fresh_database(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
-def one_night() -> dict:
-    """Floor and product on the same bytes, stage by stage, in this process."""
+def floor_night(pages_path: str) -> dict:
+    pages = list(PageFile(Path(pages_path)))
+    return {"floor": floor(pages, fresh_database("agent_status_bench_floor"))}
+
+
+def one_night(pages_path: str) -> dict:
+    """The product on the prepared bytes, stage by stage, in this process."""
     import pandas as pd
 
     from agent_status.pipeline.load import load_night
@@ -226,20 +264,16 @@ def one_night() -> dict:
     from agent_status.pipeline.validate import validate_night
     from agent_status.warehouse import create_warehouse_engine, ensure_schema
 
-    pages = pages_for_night(DAY, seed=1)
-    events_in = sum(len(d["primaryPresence"]) + len(d["routingStatus"])
-                    for p in pages for d in json.loads(p)["userDetails"])
-    print(f"one night: {events_in:,} raw events for {AGENTS:,} agents in {len(pages)} pages "
-          f"({sum(map(len, pages)) / 1e6:.0f} MB of JSON)", flush=True)
+    pages = PageFile(Path(pages_path))
     pg_url = fresh_database("agent_status_bench")
-    floor_seconds = floor(pages, pg_url)
-
     s, the_night = Stages(), night(DAY)
+    # imports are a fixed cost per task process (the Airflow fixed cost), not per event: the
+    # floor's imports are outside its timing too
+    s.run("import great_expectations (fixed)", None, __import__, "great_expectations")
     rows = len
     connector = genesys_connector(pages)
     raw = s.run("genesys parse (connector)", rows, lambda: pd.concat(
         list(connector.extract(the_night.start_utc, the_night.end_utc)), ignore_index=True))
-    del pages
     segments = s.run("normalise", rows, normalise, raw, the_night, connector.overlap_rule)
     del raw
     mapped, quarantined = s.run("employee join + quarantine", lambda r: len(r[0]) + len(r[1]),
@@ -267,20 +301,44 @@ def one_night() -> dict:
 
     load(pg_url.replace("postgresql://", "postgresql+psycopg://", 1), "postgresql", (1, 2))
     load(f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite", "sqlite")
-    common = sum(v for k, v in s.seconds.items() if not k.startswith("load"))
-    return {"floor": floor_seconds,
-            "postgresql": common + s.seconds["load postgresql #1"],
+    common = sum(v for k, v in s.seconds.items()
+                 if not k.startswith("load") and "(fixed)" not in k)
+    return {"postgresql": common + s.seconds["load postgresql #1"],
             "sqlite": common + s.seconds["load sqlite #1"],
             "replace": s.seconds["load postgresql #2"] / s.seconds["load postgresql #1"],
             "peak_rss_mb": peak_mb()}
 
 
-def four_nights() -> dict:
-    """A night and three lookback nights through the Airflow tasks' transform and load."""
+FOUR_DAYS = [DAY - dt.timedelta(days=k) for k in (3, 2, 1, 0)]
+
+
+def stage_four_nights(folder: str) -> dict:
+    """What the extract task stages for a run with three lookback nights: the raw events of
+    four nights in one Parquet file, written night by night (untimed: the connector's parse is
+    measured on one night; the other nights are that night moved by whole days)."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
-    import sqlalchemy as sa
 
+    connector = genesys_connector(PageFile(Path(folder) / "pages.bin"))
+    raw = pd.concat(list(connector.extract(night(DAY).start_utc, night(DAY).end_utc)))
+    raw_path, writer = Path(folder) / "raw.parquet", None
+    for day in FOUR_DAYS:
+        shift = pd.Timedelta(day - DAY)
+        table = pa.Table.from_pandas(raw.assign(start_utc=raw.start_utc + shift,
+                                                end_utc=raw.end_utc + shift),
+                                     preserve_index=False)
+        writer = writer or pq.ParquetWriter(raw_path, table.schema)
+        writer.write_table(table.cast(writer.schema), row_group_size=CHUNK)
+    writer.close()
+    return {"raw_path": str(raw_path), "rows": pq.ParquetFile(raw_path).metadata.num_rows}
+
+
+CHUNK = 200_000  # rows per Parquet row group, as a connector's chunk
+
+
+def four_nights(raw_path: str) -> dict:
+    """A night and three lookback nights through the Airflow tasks' transform and load."""
     from agent_status import tasks
     from agent_status.warehouse import create_warehouse_engine, ensure_schema
 
@@ -299,38 +357,26 @@ def four_nights() -> dict:
         employees_frame().assign(integration="bench", updated_at=DAY).to_sql(
             "employee_external_ids", c, if_exists="append", index=False)
     engine.dispose()
-    days = [DAY - dt.timedelta(days=k) for k in (3, 2, 1, 0)]
-    first, last = night(days[0]), night(days[-1])
     folder = tasks.run_folder("bench", "bench_run")
     folder.mkdir(parents=True, exist_ok=True)
-    raw_path, writer, s = folder / "raw.parquet", None, Stages()
-    started = time.perf_counter()
-    for k, day in enumerate(days):  # extract writes the raw events chunk by chunk, as extract()
-        connector = genesys_connector(pages_for_night(day, seed=10 + k))
-        for chunk in connector.extract(night(day).start_utc, night(day).end_utc):
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            writer = writer or pq.ParquetWriter(raw_path, table.schema)
-            writer.write_table(table.cast(writer.schema))
-    writer.close()
-    print(f"  {'four nights staged (not timed)':<34} {time.perf_counter() - started:7.2f} s",
-          flush=True)
-    manifest = {"integration": "bench", "run_id": "bench_run", "raw_path": str(raw_path),
-                "raw_events": pq.ParquetFile(raw_path).metadata.num_rows,
-                "nights": [tasks._night_json(night(d)) for d in days]}
+    staged = folder / "raw.parquet"
+    Path(raw_path).replace(staged)
+    manifest = {"integration": "bench", "run_id": "bench_run", "raw_path": str(staged),
+                "raw_events": 0, "nights": [tasks._night_json(night(d)) for d in FOUR_DAYS]}
+    s = Stages()
     manifest = s.run("transform (4 nights)", lambda m: sum(n["counts"]["events_loaded"]
                                                             for n in m["nights"]),
                      tasks.transform, manifest)
     summary = s.run("load postgresql (4 nights)", lambda m: sum(n["events_loaded"]
                                                                  for n in m["nights"]),
                     tasks.load, manifest)
-    assert [n["night"] for n in summary["nights"]] == [d.date().isoformat() for d in days]
-    del first, last, sa
+    assert [n["night"] for n in summary["nights"]] == [d.date().isoformat() for d in FOUR_DAYS]
     return {"peak_rss_mb": peak_mb()}
 
 
-def child(which: str) -> dict:
+def child(which: str, *args: str) -> dict:
     """Runs one measurement in a fresh process; its last stdout line is its JSON result."""
-    process = subprocess.run([sys.executable, __file__, which], stdout=subprocess.PIPE,
+    process = subprocess.run([sys.executable, __file__, which, *args], stdout=subprocess.PIPE,
                              text=True, check=False)
     lines = process.stdout.rstrip().splitlines()
     print("\n".join(lines[:-1]), flush=True)
@@ -341,16 +387,30 @@ def child(which: str) -> dict:
 
 def main() -> int:
     if len(sys.argv) > 1:
-        print(json.dumps({"one-night": one_night, "four-nights": four_nights}[sys.argv[1]]()))
+        run = {"floor": floor_night, "one-night": one_night, "stage": stage_four_nights,
+               "four-nights": four_nights}
+        print(json.dumps(run[sys.argv[1]](*sys.argv[2:])))
         return 0
-    print(f"bench: {N:,} events per night, {AGENTS:,} agents", flush=True)
-    one = child("one-night")
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp())
+    pages = pages_for_night(DAY, seed=1)
+    events_in = sum(len(d["primaryPresence"]) + len(d["routingStatus"])
+                    for p in pages for d in json.loads(p)["userDetails"])
+    PageFile.write(work / "pages.bin", pages)
+    print(f"bench: {events_in:,} raw events per night for {AGENTS:,} agents in {len(pages)} "
+          f"pages ({sum(map(len, pages)) / 1e6:.0f} MB of JSON); each part in its own process",
+          flush=True)
+    del pages
+    floor_result = child("floor", str(work / "pages.bin"))
+    one = child("one-night", str(work / "pages.bin"))
     print("four-night run:", flush=True)
-    four = child("four-nights")
+    staged = child("stage", str(work))
+    four = child("four-nights", staged["raw_path"])
+    base = floor_result["floor"]
     print(f"end to end: postgresql {one['postgresql']:.2f} s, sqlite {one['sqlite']:.2f} s; "
-          f"floor {one['floor']:.2f} s", flush=True)
-    print(f"RESULT end_to_end_over_floor_postgresql={one['postgresql'] / one['floor']:.2f} "
-          f"end_to_end_over_floor_sqlite={one['sqlite'] / one['floor']:.2f} "
+          f"floor {base:.2f} s; bench {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"RESULT end_to_end_over_floor_postgresql={one['postgresql'] / base:.2f} "
+          f"end_to_end_over_floor_sqlite={one['sqlite'] / base:.2f} "
           f"peak_rss_mb={one['peak_rss_mb']} four_night_peak_rss_mb={four['peak_rss_mb']} "
           f"replace_over_first_load={one['replace']:.2f}")
     return 0
