@@ -149,3 +149,26 @@ def test_bulk_path_round_trips_every_value(warehouse):
     if warehouse.dialect.name == "sqlite":  # the text format SQLite has always stored
         assert (rows[1][3], rows[1][4]) == ("2026-11-01 00:00:01.000001",
                                             "2026-11-01 00:00:02.000000")
+
+
+def test_binary_rows_skip_bytes_arrow_keeps_behind_a_null():
+    """Arrow allows a NULL string slot to cover bytes; COPY must carry none of them."""
+    import numpy as np
+    import pyarrow as pa
+
+    from agent_status.pipeline.load import _binary_rows
+
+    offsets = pa.array([0, 2, 5, 6], pa.int32()).buffers()[1]
+    validity = pa.array([True, False, True]).buffers()[1]
+    text = pa.StringArray.from_buffers(3, offsets, pa.py_buffer(b"abXYZc"), validity)
+    batch = pa.RecordBatch.from_arrays([text, pa.array([1, None, 3], pa.int32())], ["t", "i"])
+    rows = _binary_rows(batch, ["text", "integer"])
+
+    def row(*fields):
+        out = np.array([len(fields)], ">i2").tobytes()
+        for f in fields:
+            out += np.array([-1 if f is None else len(f)], ">i4").tobytes() + (f or b"")
+        return out
+
+    assert rows == row(b"ab", np.array([1], ">i4").tobytes()) + row(None, None) + \
+        row(b"c", np.array([3], ">i4").tobytes())

@@ -271,9 +271,9 @@ def _binary_rows(batch, types: list[str]) -> bytes:
             _put(out, at[valid], values[valid])
         else:
             offsets, values = payload
-            counts = np.diff(offsets)
-            source = np.arange(offsets[0], offsets[-1])
-            out[source + np.repeat(at - offsets[:-1], counts)] = values[source]
+            counts = np.maximum(lengths, 0)  # Arrow may keep bytes behind a NULL: skip them
+            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            out[np.repeat(at, counts) + within] = values[np.repeat(offsets[:-1], counts) + within]
         at = at + np.maximum(lengths, 0)
     return out.tobytes()
 
