@@ -14,6 +14,7 @@ Rules, in order:
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from agent_status.frames import SEGMENT_COLUMNS, conform_raw_events
@@ -29,12 +30,34 @@ class BadEventsError(ValueError):
 def normalise(raw: pd.DataFrame, night: Night, overlap_rule: str = "later_start_wins") -> pd.DataFrame:
     events = conform_raw_events(raw)
     _check(events)
+    events, texts = _encode(events)
     events = events.drop_duplicates()
     events = _collapse_copies(events)
     events = events.sort_values(["external_user_id", "start_utc", "end_utc"], na_position="last")
     events = OVERLAP_RULES[overlap_rule](events.reset_index(drop=True))
     events = merge_adjacent(events)
-    return clip_to_night(events, night)
+    return _decode(clip_to_night(events, night), texts)
+
+
+_TEXT = ["external_user_id", "vendor_activity_id", "vendor_activity_name", "reason"]
+
+
+def _encode(events: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Text columns as integer codes in the text's sort order (None = -1), so that the rules'
+    sorts, duplicate checks and comparisons run on integers: the strings of a night are
+    hashed once here instead of in every step (issue 10). ``_decode`` restores them."""
+    texts, coded = {}, {}
+    for column in _TEXT:
+        codes, uniques = pd.factorize(events[column], sort=True)
+        coded[column] = codes
+        texts[column] = np.append(np.asarray(uniques, dtype=object), None)  # -1 -> None
+    return events.assign(**coded), texts
+
+
+def _decode(events: pd.DataFrame, texts: dict) -> pd.DataFrame:
+    return events.assign(**{column: pd.Series(texts[column].take(events[column].to_numpy()),
+                                              index=events.index, dtype=object)
+                            for column in _TEXT})
 
 
 def read_night(path, night: Night, overlap_rule: str = "later_start_wins") -> pd.DataFrame:
