@@ -86,11 +86,12 @@ def read_night(path, night: Night, overlap_rule: str = "later_start_wins") -> pd
             "external_user_id").aggregate([("start_utc", "max")])
         earliest = pc.min(latest["start_utc_max"]) if latest.num_rows else night_start
         table = dataset.to_table(filter=(start < night_end) & (start >= earliest))
-        if latest.num_rows:
-            table = table.join(latest, "external_user_id", join_type="left outer")
+        if latest.num_rows:  # a lookup, not a join: rows keep their order and every type
+            where = pc.index_in(table["external_user_id"], value_set=latest["external_user_id"])
+            agent_latest = latest["start_utc_max"].take(where)
             keep = pc.or_kleene(pc.greater_equal(table["start_utc"], night_start),
-                                pc.equal(table["start_utc"], table["start_utc_max"]))
-            table = table.filter(pc.fill_null(keep, False)).drop_columns(["start_utc_max"])
+                                pc.equal(table["start_utc"], agent_latest))
+            table = table.filter(pc.fill_null(keep, False))
     else:
         table = dataset.to_table()
     return table.to_pandas()
