@@ -59,6 +59,8 @@ airflow: $(AIRFLOW_HOME)/airflow.db
 e2e: $(VENV)/.installed
 	$(PY) -m pytest -m e2e tests/e2e tests/deploy -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# one 1M-event night from the vendor's bytes to committed rows, against the floor (README);
+# a quick run: make bench BENCH_EVENTS=100000 BENCH_AGENTS=1000
 bench: $(VENV)/.installed
 	$(PY) bench/bench_pipeline.py
 

@@ -44,7 +44,10 @@ def conform_raw_events(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame[RAW_EVENT_COLUMNS].copy()
     for column in _TEXT:
         out[column] = out[column].astype("object").where(out[column].notna(), None)
-        out[column] = out[column].map(lambda v: None if v is None else str(v), na_action="ignore")
+        if pd.api.types.infer_dtype(out[column], skipna=True) not in ("string", "empty"):
+            # only a column holding non-text values pays a Python call per value (issue 10)
+            out[column] = out[column].map(lambda v: None if v is None else str(v),
+                                          na_action="ignore")
     for column in ("start_utc", "end_utc"):
         out[column] = to_utc(out[column])
     return out

@@ -111,7 +111,7 @@ def transform(manifest: dict) -> dict:
 
     from agent_status.connectors.registry import VENDORS
     from agent_status.mappings import read_activity_mappings, read_employee_mappings
-    from agent_status.pipeline.normalise import normalise
+    from agent_status.pipeline.normalise import normalise, read_night
     from agent_status.pipeline.quarantine import split_unmapped
     from agent_status.pipeline.remap import remap
     from agent_status.pipeline.validate import validate_mappings, validate_night
@@ -129,12 +129,13 @@ def transform(manifest: dict) -> dict:
     if not mapping_report.success:
         log.warning("%s: employee mapping checks failed: %s", integration.name,
                     mapping_report.summary()["failed"])
-    raw = pd.read_parquet(manifest["raw_path"])
     folder = Path(manifest["raw_path"]).parent
     out_nights = []
     for item in manifest["nights"]:
         night = _night_from_json(item)
+        raw = read_night(manifest["raw_path"], night, overlap_rule)  # one night in memory
         segments = normalise(raw, night, overlap_rule)
+        del raw
         mapped, quarantined = split_unmapped(segments, employees)
         joined = pd.concat([mapped, quarantined.drop(columns=["quarantine_reason", "hint"])
                             .assign(employee_id=None)], ignore_index=True)

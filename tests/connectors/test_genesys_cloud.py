@@ -271,3 +271,26 @@ def test_a_lasting_paging_fault_fails_the_night_never_a_partial_one(details, use
         with pytest.raises(VendorError, match=message):
             extract(sandbox, page_size=10, users_page_size=5)
         assert len(sandbox.requests) < 200
+
+
+def test_page_records_parse_the_same_on_arrows_path_and_pandas_path():
+    """Records become columns in Arrow; a time Arrow refuses (nanoseconds, no zone) or a
+    non-text field takes pandas' path, which must read the same segments."""
+    from agent_status.connectors.genesys_cloud import _segments
+
+    records = [
+        {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z", "endTime":
+         "2026-10-25T08:30:00.250Z", "systemPresence": "BREAK", "organizationPresenceId": "p"},
+        {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z", "systemPresence": "BREAK"},
+        {"userId": "u2", "startTime": "2026-10-25T10:00:00+02:00", "systemPresence": "MEAL"}]
+    arrow = _segments(records, "systemPresence")
+    odd = records + [{"userId": "u3", "startTime": "2026-10-25T09:00:00.000000001Z",
+                      "endTime": "2026-10-25T09:00:01Z", "systemPresence": "AWAY"}]
+    pandas = _segments(odd, "systemPresence").sort_values("user_id", ignore_index=True)
+    arrow = arrow.sort_values("user_id", ignore_index=True)
+    assert pandas.user_id.tolist() == ["u1", "u2", "u3"] and arrow.user_id.tolist() == ["u1", "u2"]
+    pandas["reason"] = pandas.reason.where(pandas.reason.notna(), None)  # NaN or None: missing
+    pd.testing.assert_frame_equal(pandas[pandas.user_id != "u3"], arrow)
+    assert arrow.end.iloc[0] == pd.Timestamp("2026-10-25T08:30:00.250Z")  # closed copy wins
+    assert pd.isna(arrow.end[arrow.user_id == "u2"]).all()
+    assert arrow.start[arrow.user_id == "u2"].iloc[0] == pd.Timestamp("2026-10-25T08:00Z")

@@ -156,3 +156,56 @@ def test_any_order_of_retries_ends_in_one_consistent_ledger(warehouse, failures)
     assert [(dt.date.fromisoformat(str(d)), *rest) for d, *rest in ledger] == expected
     assert attempts == [len(failures) + 1] * 2  # the failures stay visible before the success
     assert count(warehouse) == 20
+
+
+@pytest.mark.parametrize("warehouse", ["sqlite", "postgres"], indirect=True)
+def test_bulk_path_round_trips_every_value(warehouse):
+    """The bulk path writes text with quotes, commas, newlines, empty strings and NULLs,
+    sub-second timestamps and the night's date exactly as they were."""
+    frame = events(6, 1)
+    frame["vendor_activity_name"] = ['say "hi", then', "two\nlines", "", None, "é ✓", "\\N"]
+    frame["reason"] = [None, "", ",", '"', "NULL", "x"]
+    frame["start_utc"] += pd.to_timedelta([0, 1, 2, 3, 4, 5], unit="us")
+    frame["duration_seconds"] = [1.0, 0.5, 1e-6, 86400.0, 3.25, 7.0]
+    frame["is_open"] = [False, True, False, True, False, False]
+    load(warehouse, frame, 1)
+    with warehouse.connect() as c:
+        rows = c.execute(sa.text(
+            "SELECT external_user_id, vendor_activity_name, reason, start_utc, end_utc, "
+            "duration_seconds, is_open, night_date FROM agent_status_events "
+            "ORDER BY external_user_id")).all()
+    text = frame[["vendor_activity_name", "reason"]].astype(object)
+    assert [(r[1], r[2]) for r in rows] == [tuple(None if pd.isna(v) else v for v in pair)
+                                            for pair in text.itertuples(index=False)]
+    assert [pd.Timestamp(r[3]).tz_localize(None) if pd.Timestamp(r[3]).tzinfo is None
+            else pd.Timestamp(r[3]).tz_convert(None) for r in rows] == \
+        list(frame.start_utc.dt.tz_convert(None))
+    assert [float(r[5]) for r in rows] == list(frame.duration_seconds)
+    assert [bool(r[6]) for r in rows] == list(frame.is_open)
+    assert {str(r[7]) for r in rows} == {"2026-11-01"}
+    if warehouse.dialect.name == "sqlite":  # the text format SQLite has always stored
+        assert (rows[1][3], rows[1][4]) == ("2026-11-01 00:00:01.000001",
+                                            "2026-11-01 00:00:02.000000")
+
+
+def test_binary_rows_skip_bytes_arrow_keeps_behind_a_null():
+    """Arrow allows a NULL string slot to cover bytes; COPY must carry none of them."""
+    import numpy as np
+    import pyarrow as pa
+
+    from agent_status.pipeline.load import _binary_rows
+
+    offsets = pa.array([0, 2, 5, 6], pa.int32()).buffers()[1]
+    validity = pa.array([True, False, True]).buffers()[1]
+    text = pa.StringArray.from_buffers(3, offsets, pa.py_buffer(b"abXYZc"), validity)
+    batch = pa.RecordBatch.from_arrays([text, pa.array([1, None, 3], pa.int32())], ["t", "i"])
+    rows = _binary_rows(batch, ["text", "integer"])
+
+    def row(*fields):
+        out = np.array([len(fields)], ">i2").tobytes()
+        for f in fields:
+            out += np.array([-1 if f is None else len(f)], ">i4").tobytes() + (f or b"")
+        return out
+
+    assert rows == row(b"ab", np.array([1], ">i4").tobytes()) + row(None, None) + \
+        row(b"c", np.array([3], ">i4").tobytes())

@@ -72,3 +72,40 @@ def test_shorter_wins_keeps_a_longer_status_around_a_nested_one():
     assert run(rows, "shorter_wins") == [("a", "Ready", "01 10:00", "01 10:10", False),
                                          ("a", "On Call", "01 10:10", "01 10:20", False),
                                          ("a", "Ready", "01 10:20", "01 11:00", False)]
+
+
+@pytest.mark.parametrize("reasons", [[None, "r1"], [None]])  # [None]: Arrow's null type
+@pytest.mark.parametrize("rule", ["later_start_wins", "shorter_wins"])
+def test_reading_one_night_from_staging_equals_normalising_everything(tmp_path, rule, reasons):
+    """read_night keeps only what can shape the night; the result is the same to the second."""
+    import numpy as np
+
+    from agent_status.pipeline.normalise import read_night
+
+    rng = np.random.default_rng(7)
+    n = 4000 if rule == "later_start_wins" else 600  # Five9's overlaps are sparse
+    base = pd.Timestamp("2026-10-30", tz="UTC")
+    starts = base + pd.to_timedelta(np.sort(rng.integers(0, 4 * 86400, n)), unit="s")
+    lengths = [30, 600, 7200, 50000, 200000] if n == 4000 else [30, 300, 1200, 9000]
+    length = pd.to_timedelta(rng.choice(lengths, n), unit="s")
+    raw = pd.DataFrame({
+        "external_user_id": rng.choice(["a", "b", "c", "sparse"], n, p=[.33, .33, .33, .01]),
+        "vendor_activity_id": rng.choice(["READY", "CALL", "BREAK"], n),
+        "vendor_activity_name": "x", "reason": rng.choice(reasons, n),
+        "start_utc": starts, "end_utc": starts + length})
+    if rule == "later_start_wins":
+        raw["end_utc"] = raw.end_utc.where(rng.random(n) > 0.02)
+    else:  # an open Five9 status is an agent's last one
+        raw["end_utc"] = raw.end_utc.where(raw.external_user_id.duplicated(keep="last"))
+    raw = pd.concat([raw, raw.sample(200, random_state=1)], ignore_index=True)
+    path = tmp_path / "raw.parquet"
+    raw.to_parquet(path, index=False, row_group_size=500)
+    for day in (30, 31, 1, 2):
+        start = pd.Timestamp(f"2026-{10 if day > 2 else 11}-{day:02d}", tz="UTC")
+        night = Night(start.to_pydatetime(), (start + pd.Timedelta(days=1)).to_pydatetime(),
+                      start.date())
+        whole = normalise(raw, night, rule)
+        part = read_night(path, night, rule)
+        if rule == "later_start_wins":
+            assert len(part) < len(raw) / 2
+        pd.testing.assert_frame_equal(normalise(part, night, rule), whole)

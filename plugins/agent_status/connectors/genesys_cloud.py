@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from agent_status.connectors.auth import OAuthClientCredentials
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
@@ -289,18 +291,40 @@ def _count(answer: dict[str, Any], field: str, what: str) -> int | None:
 
 
 def _segments(records: list[dict[str, Any]], code_field: str) -> pd.DataFrame:
-    """Segments once per (userId, startTime); a closed copy wins over an open one (2.6)."""
-    frame = pd.DataFrame(records, columns=["userId", "startTime", "endTime", code_field,
-                                           "organizationPresenceId"])
-    segments = pd.DataFrame({
-        "user_id": frame.userId.astype(object),
-        "start": _parse_utc(frame.startTime),
-        "end": _parse_utc(frame.endTime),
-        "code": frame[code_field].astype(object),
-        "reason": frame.organizationPresenceId.astype(object)})
+    """Segments once per (userId, startTime); a closed copy wins over an open one (2.6).
+
+    The records become columns in Arrow's C++ code, not one Python call per value (issue 10);
+    a record Arrow cannot type (a non-text field, a time without a zone) takes pandas' path."""
+    fields = ["userId", "startTime", "endTime", code_field, "organizationPresenceId"]
+    try:
+        segments = _arrow_segments(records, fields)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        frame = pd.DataFrame(records, columns=fields)
+        segments = pd.DataFrame({
+            "user_id": frame.userId.astype(object),
+            "start": _parse_utc(frame.startTime),
+            "end": _parse_utc(frame.endTime),
+            "code": frame[code_field].astype(object),
+            "reason": frame.organizationPresenceId.astype(object)})
     return (segments.sort_values("end", na_position="first")
             .drop_duplicates(["user_id", "start"], keep="last")
             .reset_index(drop=True))
+
+
+def _arrow_segments(records: list[dict[str, Any]], fields: list[str]) -> pd.DataFrame:
+    table = pa.Table.from_pylist(records, schema=pa.schema([(f, pa.string()) for f in fields]))
+    stamp = pa.timestamp("us", "UTC")
+
+    def text(name: str) -> pd.Series:
+        return pd.Series(table[name].to_numpy(), dtype=object)
+
+    def utc(name: str) -> pd.Series:
+        return pd.Series(pc.cast(table[name], stamp).to_pandas(types_mapper=None),
+                         dtype="datetime64[us, UTC]")
+
+    return pd.DataFrame({"user_id": text(fields[0]), "start": utc(fields[1]),
+                         "end": utc(fields[2]), "code": text(fields[3]),
+                         "reason": text(fields[4])})
 
 
 def _parse_utc(values: pd.Series) -> pd.Series:
