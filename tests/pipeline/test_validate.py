@@ -19,7 +19,7 @@ def test_mapping_suite_runs_only_when_the_mapping_changes(tmp_path, monkeypatch)
     monkeypatch.setenv("AGENT_STATUS_GX_DIR", str(tmp_path))
     runs = []
     real = validate._run
-    monkeypatch.setattr(validate, "_run", lambda *a: runs.append(a[1]) or real(*a))
+    monkeypatch.setattr(validate, "_run", lambda *a, **k: runs.append(a[1]) or real(*a, **k))
     mapping = pd.DataFrame({"employee_id": ["E1", "E2"], "external_employee_id": ["x1", "x2"],
                             "external_user_id": ["a@example.com", " b@example.com"]})
     first = validate.validate_mappings(mapping, "i1", "email")
@@ -38,7 +38,7 @@ def test_night_suite_counts_unmapped_rows_and_bounds(tmp_path, monkeypatch):
     start = pd.Series(pd.to_datetime(["2026-11-01 01:00", "2026-11-01 02:00", "2026-11-01 23:00",
                                       "2026-11-01 23:30"], utc=True)).astype("datetime64[us, UTC]")
     joined = pd.DataFrame({"employee_id": pd.Series(["E1", None, "E2", None], dtype="str"),
-                           "start_utc": start,
+                           "vendor_activity_id": "READY", "start_utc": start,
                            "end_utc": start + pd.to_timedelta([60, 60, 60, 3600], unit="s")})
     report = validate.validate_night(joined, "i1", NIGHT)
     failed = {(r["expectation"], r["column"]): (r["unexpected_count"], r["element_count"])
@@ -50,7 +50,8 @@ def test_night_suite_counts_unmapped_rows_and_bounds(tmp_path, monkeypatch):
 def test_an_empty_night_reports_what_great_expectations_reports(tmp_path, monkeypatch):
     """The empty night's report (no GX run) has the rows a GX run of the suite has."""
     monkeypatch.setenv("AGENT_STATUS_GX_DIR", str(tmp_path))
-    one = pd.DataFrame({"employee_id": ["E1"], "start_utc": [pd.Timestamp("2026-11-01 01:00Z")],
+    one = pd.DataFrame({"employee_id": ["E1"], "vendor_activity_id": ["READY"],
+                        "start_utc": [pd.Timestamp("2026-11-01 01:00Z")],
                         "end_utc": [pd.Timestamp("2026-11-01 02:00Z")]})
     ran = validate.validate_night(one, "i1", NIGHT)
     empty = validate.validate_night(one.iloc[:0], "i1", NIGHT)
@@ -58,3 +59,35 @@ def test_an_empty_night_reports_what_great_expectations_reports(tmp_path, monkey
     assert [(r["expectation"], r["column"], r["success"]) for r in empty.results] == \
         [(r["expectation"], r["column"], r["success"]) for r in ran.results]
     assert {r["element_count"] for r in empty.results} == {0}
+
+
+def test_thresholds_grade_coverage_and_data_docs_name_the_night_offline(tmp_path, monkeypatch,
+                                                                       capfd):
+    """Issue 11: a few unmapped agents pass within ``mostly`` (a warning), a night below it
+    fails; Data Docs list the run under its night and load no script from the internet; GX
+    draws no progress bar (a task log shows stderr as ERROR lines)."""
+    from agent_status import docs_assets
+
+    monkeypatch.setenv("AGENT_STATUS_GX_DIR", str(tmp_path))
+    start = pd.Series(pd.to_datetime(["2026-11-01 01:00"] * 10, utc=True)).astype(
+        "datetime64[us, UTC]") + pd.to_timedelta(range(10), unit="min")
+    joined = pd.DataFrame({"employee_id": ["E1"] * 9 + [None],
+                           "vendor_activity_id": ["READY"] * 7 + ["MEETING"] * 3,
+                           "start_utc": start, "end_utc": start + pd.Timedelta(seconds=30)})
+    within = validate.validate_night(joined, "i1", NIGHT, {"identifiers_mapped": 0.8},
+                                     {"READY"})
+    assert within.success  # 90 % of identifiers mapped, 70 % of activities: both within
+    stricter = validate.validate_night(joined, "i1", NIGHT, {"identifiers_mapped": 0.95,
+                                                            "activities_mapped": 0.8}, {"READY"})
+    assert not stricter.success
+    assert {r["column"] for r in stricter.failed()} == {"employee_id", "activity_id"}
+    assert "Calculating Metrics" not in capfd.readouterr().err
+    site = tmp_path / "i1" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    pages = [p.relative_to(site).as_posix() for p in site.rglob("*.html")]
+    assert any("i1 night 2026-11-01" in page for page in pages), pages
+    assert not any("__none__" in page for page in pages)
+    if not docs_assets.missing():
+        for page in site.rglob("*.html"):
+            text = page.read_text()
+            for url in docs_assets.CDN_MAP:
+                assert f'"{url}"' not in text, (page, url)
