@@ -16,7 +16,12 @@ DEFAULT_ARGS = {
     "retry_delay": dt.timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=30),
+    # no task runs unbounded: a vendor that hangs or pages forever fails the try, which retries
+    "execution_timeout": dt.timedelta(hours=1),
 }
+# extract waits on vendors (rate limits, report jobs, a month of backfill), so it gets longer
+EXECUTION_TIMEOUTS = {"extract": dt.timedelta(hours=4), "transform": dt.timedelta(hours=1),
+                      "load": dt.timedelta(hours=1)}
 
 
 def doc_md(integration: Integration) -> str:
@@ -87,7 +92,8 @@ def build_dag(integration: Integration):
                 raise
 
         # integrations sharing a vendor account share its rate budget through one pool
-        @task(**({"pool": integration.pool} if integration.pool else {}))
+        @task(execution_timeout=EXECUTION_TIMEOUTS["extract"],
+              **({"pool": integration.pool} if integration.pool else {}))
         def extract() -> dict:
             from agent_status import tasks
 
@@ -95,13 +101,13 @@ def build_dag(integration: Integration):
             return guarded(tasks.extract, integration.name, context["data_interval_start"],
                            context["data_interval_end"], context["run_id"])
 
-        @task
+        @task(execution_timeout=EXECUTION_TIMEOUTS["transform"])
         def transform(manifest: dict) -> dict:
             from agent_status import tasks
 
             return guarded(tasks.transform, manifest)
 
-        @task
+        @task(execution_timeout=EXECUTION_TIMEOUTS["load"])
         def load(manifest: dict) -> dict:
             from agent_status import tasks
 
