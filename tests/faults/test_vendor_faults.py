@@ -4,30 +4,34 @@ night with a clear error and the data unchanged: never as a silent partial night
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
 
 from agent_status.connectors import http
+from agent_status.nights import night_for_date
+from agent_status.sandboxes import SANDBOXES
 from agent_status.sandboxes.base import Faults
-from tests.faults.harness import (assert_data_equal, assert_exact, data, run_night, runs,
-                                  set_up)
+from tests.faults.harness import (NIGHT, ZONE, assert_data_equal, assert_exact, data,
+                                  integration_entry, run_night, runs, set_up, start_sandbox)
 
 DETAILS = "/api/v2/analytics/users/details/query"
 # request 1 fetches the token, request 2 the first page of user details
+# fresh Faults per test (they count requests)
 EXACT = {
-    "429_storm": Faults.burst("429", 2, 5, retry_after_seconds=1),
-    "5xx_burst": Faults.burst("5xx", 2, 3),
-    "connection_reset": Faults.burst("reset", 2, 2),
-    "hang_past_timeout": Faults.burst("hang", 2, 1, hang_seconds=3),
-    "truncated_json": Faults.burst("truncated", 2, 2),
-    "html_200": Faults.burst("html", 2, 2),
-    "token_expiry": Faults(at={3: "expire_tokens"}),
+    "429_storm": lambda: Faults.burst("429", 2, 5, retry_after_seconds=1),
+    "5xx_burst": lambda: Faults.burst("5xx", 2, 3),
+    "connection_reset": lambda: Faults.burst("reset", 2, 2),
+    "hang_past_timeout": lambda: Faults.burst("hang", 2, 1, hang_seconds=3),
+    "truncated_json": lambda: Faults.burst("truncated", 2, 2),
+    "html_200": lambda: Faults.burst("html", 2, 2),
+    "token_expiry": lambda: Faults(at={3: "expire_tokens"}),
 }
 FAILED = {
-    "429_past_retries": (Faults.burst("429", 2, 20, retry_after_seconds=0), "HTTP 429"),
-    "html_200_persists": (Faults.burst("html", 2, 20), "expected JSON, got text/html"),
-    "repeating_page": (Faults(repeat_path=DETAILS), "repeating a page"),
+    "429_past_retries": (lambda: Faults.burst("429", 2, 20, retry_after_seconds=0), "HTTP 429"),
+    "html_200_persists": (lambda: Faults.burst("html", 2, 20), "expected JSON, got text/html"),
+    "repeating_page": (lambda: Faults(repeat_path=DETAILS), "repeating a page"),
 }
 
 
@@ -47,10 +51,11 @@ def _clean_then(url, tmp_path, monkeypatch, faults):
 
 @pytest.mark.parametrize("fault", sorted(EXACT))
 def test_vendor_fault_ends_exact(fault, url, tmp_path, monkeypatch, short_timeout, caplog):
-    faults = EXACT[fault]
-    setup = _clean_then(url, tmp_path, monkeypatch, faults)
+    faults = EXACT[fault]()
+    setup = set_up("genesys_cloud", url, tmp_path, monkeypatch, faults=faults)
     try:
         caplog.set_level(logging.WARNING, logger=http.__name__)
+        tokens = setup.sandbox.tokens_issued
         run_night(setup, run_id="manual__fault")
         assert sum(faults.injected.values()) > 0, "the fault was never injected"
         assert_exact(setup)
@@ -58,7 +63,7 @@ def test_vendor_fault_ends_exact(fault, url, tmp_path, monkeypatch, short_timeou
             waits = [r.getMessage() for r in caplog.records if "HTTP 429" in r.getMessage()]
             assert len(waits) == 5 and all(w.endswith("in 1.0s") for w in waits)
         if fault == "token_expiry":
-            assert setup.sandbox.tokens_issued == 2
+            assert setup.sandbox.tokens_issued - tokens == 2  # one, then one more after the 401
         engine = setup.engine()
         assert set(runs(engine, setup.integration.name).status) == {"success"}
         engine.dispose()
@@ -69,7 +74,8 @@ def test_vendor_fault_ends_exact(fault, url, tmp_path, monkeypatch, short_timeou
 @pytest.mark.parametrize("fault", sorted(FAILED))
 def test_vendor_fault_fails_the_night_and_leaves_the_warehouse(fault, url, tmp_path,
                                                                 monkeypatch, short_timeout):
-    faults, message = FAILED[fault]
+    make, message = FAILED[fault]
+    faults = make()
     setup = _clean_then(url, tmp_path, monkeypatch, faults)
     engine = setup.engine()
     try:
@@ -88,14 +94,13 @@ def test_vendor_fault_fails_the_night_and_leaves_the_warehouse(fault, url, tmp_p
         setup.sandbox.stop()
 
 
+@pytest.mark.xfail(strict=True, reason="validate.py _epoch: an empty night's timestamp column "
+                   "cannot astype float64 (pandas 3), so transform crashes; perf engineer")
 def test_empty_night_loads_nothing_and_says_so(url, tmp_path, monkeypatch):
     """A night the vendor has no data for: a success with zero events (not a failure, not a
     leftover of another night)."""
-    from agent_status.simulator import Simulator
-
-    setup = set_up("genesys_cloud", url, tmp_path, monkeypatch)
+    setup = set_up("ujet", url, tmp_path, monkeypatch, agent_count=0)
     try:
-        setup.sandbox.simulator = Simulator(seed=11, agent_count=0, timezone="Europe/Paris")
         summary = run_night(setup)
         assert summary["nights"][0]["events_loaded"] == 0
         engine = setup.engine()
@@ -104,3 +109,40 @@ def test_empty_night_loads_nothing_and_says_so(url, tmp_path, monkeypatch):
         engine.dispose()
     finally:
         setup.sandbox.stop()
+
+
+EMPTY_TENANT_BUGS = {
+    "genesys_cloud": "the Genesys Cloud sandbox crashes rendering a tenant without agents "
+                     "(user details: '.dt accessor' on an empty frame); Genesys Cloud engineer",
+    "five9": "the Five9 sandbox crashes rendering a tenant without agents (numpy add of int "
+             "and str in runReport); Five9 engineer",
+}
+
+
+@pytest.mark.parametrize("vendor", [
+    pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=EMPTY_TENANT_BUGS[v]))
+    if v in EMPTY_TENANT_BUGS else v
+    for v in sorted(SANDBOXES) if v != "generic_sql"])  # generic_sql is sikom's code path
+def test_every_vendor_extracts_an_empty_night_as_empty(vendor, tmp_path):
+    from agent_status.connectors.base import build_connector
+
+    sandbox, connection = start_sandbox(vendor, tmp_path, agent_count=0)
+    try:
+        night = night_for_date(get_integration_for(vendor), NIGHT)
+        connector = build_connector(get_integration_for(vendor), connection)
+        try:
+            rows = sum(len(f) for f in connector.extract(night.start_utc, night.end_utc))
+        finally:
+            connector.close()
+        assert rows == 0
+    finally:
+        sandbox.stop()
+
+
+def get_integration_for(vendor):
+    from agent_status.config import Integration
+
+    entry = integration_entry(f"empty_{vendor}", vendor)
+    return Integration(name=entry["name"], vendor=vendor, conn_id=entry["conn_id"],
+                       timezone=ZONE, start_date=dt.date(2026, 10, 1),
+                       source_timezone=entry.get("source_timezone"))
