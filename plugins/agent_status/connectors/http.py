@@ -68,6 +68,9 @@ class RetryPolicy:
         raise AssertionError("unreachable")
 
 
+DEFAULT_RETRY = RetryPolicy()
+
+
 class RateBudget:
     """At most ``calls`` per ``period_seconds`` (sliding window), shared by every request of a
     connector. Budgets shared across processes are Airflow pools (README, operating)."""
@@ -134,7 +137,7 @@ class HttpClient:
                  sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.auth = auth or Auth()
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or DEFAULT_RETRY
         self.budget = budget
         self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
         self.sleep = sleep

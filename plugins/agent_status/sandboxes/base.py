@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from agent_status.simulator import Simulator
 
 # one-off faults a sandbox can inject at a given request (``Faults.at``)
 FAULT_KINDS = ("429", "5xx", "reset", "hang", "truncated", "html", "expire_tokens")
+REPEAT_GUARD = 200
 
 
 @dataclass
@@ -33,7 +35,9 @@ class Faults:
     ``truncated`` answers 200 with the first half of the JSON body; ``html`` answers 200 with an
     HTML error page (a proxy or maintenance page); ``expire_tokens`` revokes every bearer token
     issued so far, then answers as usual (401 for a revoked token). ``repeat_path``: every
-    request to that path is answered with the path's first 200 answer (a page served forever).
+    request to that path is answered with the path's first 200 answer (a page served forever),
+    up to ``REPEAT_GUARD`` times, then 410, so a client that never notices fails a test
+    instead of hanging it.
     """
 
     rate_limit_every: int = 0
@@ -196,6 +200,8 @@ class QuietServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         """A client that gave up (timeout) or a reset we injected is no error of the sandbox."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class HttpSandbox(Sandbox):
@@ -247,6 +253,8 @@ class HttpSandbox(Sandbox):
                 getattr(self, "_tokens", {}).clear()
         if path == self.faults.repeat_path and path in self._first_answers:
             self.faults.injected["repeat"] += 1
+            if self.faults.injected["repeat"] > REPEAT_GUARD:
+                return 410, {}, {"message": f"served the same page {REPEAT_GUARD} times"}
             return self._first_answers[path]
         answer = self.handle(method, path, query, headers, body)
         if path == self.faults.repeat_path and answer[0] == 200:
