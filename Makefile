@@ -19,7 +19,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 # airflow standalone starts its components as `airflow ...` from PATH
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo test airflow sandboxes bench e2e clean
+.PHONY: venv demo test faults airflow sandboxes bench e2e clean
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ demo: $(AIRFLOW_HOME)/airflow.db
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# the fault matrix alone (it also runs in `make test`); README "What survives what"
+faults: $(VENV)/.installed
+	$(PY) -m pytest -q -p no:cacheprovider tests/faults $(PYTEST_ARGS)
 
 airflow: $(AIRFLOW_HOME)/airflow.db
 	@echo '{"admin": "admin"}' > $(AIRFLOW_HOME)/passwords.json
