@@ -25,6 +25,7 @@ EXACT = {
     "connection_reset": lambda: Faults.burst("reset", 2, 2),
     "hang_past_timeout": lambda: Faults.burst("hang", 2, 1, hang_seconds=3),
     "truncated_json": lambda: Faults.burst("truncated", 2, 2),
+    "dropped_mid_body": lambda: Faults.burst("cut", 2, 2),
     "html_200": lambda: Faults.burst("html", 2, 2),
     "token_expiry": lambda: Faults(at={3: "expire_tokens"}),
 }

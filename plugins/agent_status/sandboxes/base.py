@@ -21,7 +21,7 @@ from agent_status.simulator import Simulator
 
 
 # one-off faults a sandbox can inject at a given request (``Faults.at``)
-FAULT_KINDS = ("429", "5xx", "reset", "hang", "truncated", "html", "expire_tokens")
+FAULT_KINDS = ("429", "5xx", "reset", "hang", "truncated", "cut", "html", "expire_tokens")
 REPEAT_GUARD = 200
 
 
@@ -32,7 +32,9 @@ class Faults:
     ``rate_limit_every`` / ``server_error_every``: every n-th request answers 429 / 503 (0
     disables). ``at``: request number -> one fault of ``FAULT_KINDS``: ``reset`` closes the
     connection with a TCP reset and no answer; ``hang`` answers only after ``hang_seconds``;
-    ``truncated`` answers 200 with the first half of the JSON body; ``html`` answers 200 with an
+    ``truncated`` answers 200 with the first half of the JSON body (a gateway cut it; the
+    length matches); ``cut`` announces the whole body, sends half and resets the connection
+    (dropped mid-body); ``html`` answers 200 with an
     HTML error page (a proxy or maintenance page); ``expire_tokens`` revokes every bearer token
     issued so far, then answers as usual (401 for a revoked token). ``repeat_path``: every
     request to that path is answered with the path's first 200 answer (a page served forever),
@@ -132,8 +134,9 @@ def merge_adjacent(frame: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index(drop=True)
 
 
-# pseudo statuses a fault returns to the handler: reset the connection / cut the body in half
-RESET, TRUNCATED = -1, -2
+# pseudo statuses a fault returns to the handler: reset the connection / halve the body /
+# drop the connection halfway through the body
+RESET, TRUNCATED, CUT = -1, -2, -3
 HTML_ERROR_PAGE = ("<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
                    "<body><h1>Service Unavailable</h1><p>The server is temporarily unable to "
                    "service your request due to maintenance downtime.</p></body></html>")
@@ -161,15 +164,20 @@ class JsonHandler(BaseHTTPRequestHandler):
             headers = {"Content-Type": "application/json", **headers}
         elif isinstance(payload, str):
             payload = payload.encode("utf-8")
-        if status == TRUNCATED:
-            status, payload = 200, (payload or b"")[:len(payload or b"") // 2]
-        self.send_response(status)
+        announced = len(payload or b"")
+        if status in (TRUNCATED, CUT):
+            payload = (payload or b"")[:announced // 2]
+            announced = announced if status == CUT else len(payload)
+        self.send_response(200 if status in (TRUNCATED, CUT) else status)
         for key, value in headers.items():
             self.send_header(key, str(value))
-        self.send_header("Content-Length", str(len(payload or b"")))
+        self.send_header("Content-Length", str(announced))
         self.end_headers()
         if payload:
             self.wfile.write(payload)
+        if status == CUT:
+            self.wfile.flush()
+            self._reset()
 
     def _reset(self):
         """Close with a TCP RST (SO_LINGER 0) and no answer: the client sees a reset."""
@@ -259,8 +267,8 @@ class HttpSandbox(Sandbox):
         answer = self.handle(method, path, query, headers, body)
         if path == self.faults.repeat_path and answer[0] == 200:
             self._first_answers.setdefault(path, answer)
-        if fault == "truncated":
-            return (TRUNCATED, *answer[1:])
+        if fault in ("truncated", "cut"):
+            return ({"truncated": TRUNCATED, "cut": CUT}[fault], *answer[1:])
         return answer
 
     def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
