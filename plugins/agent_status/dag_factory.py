@@ -80,12 +80,16 @@ def build_dag(integration: Integration):
     )
     def agent_status_import():
         def guarded(step, *args):
+            from airflow.sdk.exceptions import AirflowTaskTimeout
+
             from agent_status import tasks
 
             context = get_current_context()
             try:
                 return step(*args)
-            except Exception as error:
+            # a try cut by execution_timeout is a failure too (AirflowTaskTimeout is a
+            # BaseException, so that nothing swallows it: re-raised below)
+            except (Exception, AirflowTaskTimeout) as error:
                 tasks.record_failure(integration.name, context["data_interval_start"],
                                      context["data_interval_end"], context["run_id"],
                                      context["ti"].try_number, f"{type(error).__name__}: {error}")

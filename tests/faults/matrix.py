@@ -80,6 +80,9 @@ ROWS = [
         "test_sql_injection::test_injection_through_vendor_data"),
     Row("a task that never ends", "`execution_timeout`: extract 4 h, transform and load 1 h",
         "none", "test_bounds::test_every_task_has_an_execution_timeout"),
+    Row("a vendor hanging past `execution_timeout` (through Airflow)", "failed try, "
+        "`AirflowTaskTimeout` in `import_runs`, nothing loaded", "SQLite",
+        "test_airflow_timeout::test_a_hanging_vendor_is_cut_by_execution_timeout"),
 ]
 
 
