@@ -152,7 +152,8 @@ class HttpClient:
     def request(self, method: str, path: str, *, allow_redirects: bool = True,
                 expect_json: bool = False, **kwargs) -> requests.Response:
         """Send with the shared retry policy. ``expect_json``: a 200 whose body is not JSON
-        (an HTML error page, a body cut short) is retried like a 5xx, then fails."""
+        (an HTML error page, a body cut short) is retried like a 5xx, then fails; a body whose
+        Content-Type says JSON is held to that whatever ``expect_json`` says."""
         url = self.url(path)
         what = f"{method} {url.split('?')[0]}"
         refreshed = False
@@ -175,7 +176,8 @@ class HttpClient:
                 self.auth.refresh()
                 raise RetriableError(f"{what}: HTTP 401, credentials refreshed", 0.0)
             classify(response, what)
-            if expect_json:
+            # a body announced as JSON must be JSON (else it was cut short on the way)
+            if expect_json or "json" in response.headers.get("Content-Type", ""):
                 response.parsed_json = _json(response, what)
             return response
 
