@@ -30,16 +30,17 @@ class Faults:
     """Deterministic trouble, counted over every request the sandbox receives (from 1).
 
     ``rate_limit_every`` / ``server_error_every``: every n-th request answers 429 / 503 (0
-    disables). ``at``: request number -> one fault of ``FAULT_KINDS``: ``reset`` closes the
-    connection with a TCP reset and no answer; ``hang`` answers only after ``hang_seconds``;
-    ``truncated`` answers 200 with the first half of the JSON body (a gateway cut it; the
-    length matches); ``cut`` announces the whole body, sends half and resets the connection
-    (dropped mid-body); ``html`` answers 200 with an
-    HTML error page (a proxy or maintenance page); ``expire_tokens`` revokes every bearer token
-    issued so far, then answers as usual (401 for a revoked token). ``repeat_path``: every
-    request to that path is answered with the path's first 200 answer (a page served forever),
-    up to ``REPEAT_GUARD`` times, then 410, so a client that never notices fails a test
-    instead of hanging it.
+    disables). ``at``: request number -> one fault of ``FAULT_KINDS``:
+    - ``reset``: the connection is closed with a TCP reset, no answer;
+    - ``hang``: the answer comes only after ``hang_seconds``;
+    - ``truncated``: 200 with the first half of the body (a gateway cut it; length matches);
+    - ``cut``: the whole length is announced, half is sent, then a reset (dropped mid-body);
+    - ``html``: 200 with an HTML error page (a proxy or maintenance page);
+    - ``expire_tokens``: every bearer token issued so far is revoked, then the request is
+      answered as usual (401 for a revoked token).
+    ``repeat_path``: every request to that path is answered with the path's first 200 answer
+    (a page served forever), up to ``REPEAT_GUARD`` times, then 410: a client that never
+    notices fails its test instead of hanging it.
     """
 
     rate_limit_every: int = 0
