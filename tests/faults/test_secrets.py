@@ -41,7 +41,11 @@ def _everything_said(caplog, capsys, error: BaseException | None, engine, name) 
     for path in Path(os.environ["AGENT_STATUS_GX_DIR"]).rglob("*"):
         if path.is_file():
             parts.append(path.read_bytes().decode("utf-8", "replace"))
-    for command in (["summary"], ["unmapped"], ["export-employees", "--integration", name]):
+    commands = [["export-employees", "--integration", name],
+                ["export-activities", "--integration", name]]
+    if engine.dialect.name == "sqlite":  # on PostgreSQL they fail (test_files, xfail row)
+        commands += [["summary"], ["unmapped"]]
+    for command in commands:
         cli(command)
     captured = capsys.readouterr()
     parts += [captured.out, captured.err]
@@ -54,7 +58,7 @@ def _assert_secret_free(text: str, secrets: list[str]) -> None:
 
 
 @pytest.mark.parametrize("vendor", sorted(HTTP_SECRETS))
-def test_http_vendor_secrets_never_show(vendor, tmp_path, monkeypatch, caplog, capsys):
+def test_http_vendor_secrets_never_show(vendor, url, tmp_path, monkeypatch, caplog, capsys):
     import importlib
 
     module = importlib.import_module(SANDBOXES[vendor].split(":")[0])
@@ -65,7 +69,6 @@ def test_http_vendor_secrets_never_show(vendor, tmp_path, monkeypatch, caplog, c
     else:
         monkeypatch.setattr(module, HTTP_SECRETS[vendor], password)
     caplog.set_level(logging.DEBUG)
-    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     setup = set_up(vendor, url, tmp_path, monkeypatch)
     engine = setup.engine()
     try:
@@ -93,10 +96,9 @@ def test_http_vendor_secrets_never_show(vendor, tmp_path, monkeypatch, caplog, c
 
 
 @pytest.mark.parametrize("vendor", SQL_VENDORS)
-def test_sql_vendor_password_never_shows(vendor, tmp_path, monkeypatch, caplog, capsys):
+def test_sql_vendor_password_never_shows(vendor, url, tmp_path, monkeypatch, caplog, capsys):
     """The database password (connection fields, the documented way) on a failing login."""
     caplog.set_level(logging.DEBUG)
-    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
     setup = set_up(vendor, url, tmp_path, monkeypatch)
     engine = setup.engine()
     password = canary(vendor, "pw")

@@ -144,10 +144,10 @@ def get_integration_for(vendor):
     from agent_status.config import Integration
 
     entry = integration_entry(f"empty_{vendor}", vendor)
-    options = {"five9": {"poll_seconds": 0.1}, "talkdesk": {"poll_seconds": 0.1}}.get(vendor, {})
     return Integration(name=entry["name"], vendor=vendor, conn_id=entry["conn_id"],
                        timezone=ZONE, start_date=dt.date(2026, 10, 1),
-                       source_timezone=entry.get("source_timezone"), options=options)
+                       source_timezone=entry.get("source_timezone"),
+                       options=entry.get("options", {}))
 
 
 HTTP_VENDORS = ["five9", "genesys_cloud", "talkdesk", "ujet", "vonage"]
