@@ -22,7 +22,7 @@ export PYTHONPATH := $(CURDIR)/plugins
 # the local Airflow starts its components as `airflow ...` from PATH
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: venv demo check test airflow sandboxes bench e2e clean
+.PHONY: venv demo check test faults airflow sandboxes bench e2e clean
 
 $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ check: $(AIRFLOW_HOME)/airflow.db
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# the fault matrix alone (it also runs in `make test`); README "What survives what"
+faults: $(VENV)/.installed
+	$(PY) -m pytest -q -p no:cacheprovider tests/faults $(PYTEST_ARGS)
 
 # api-server, scheduler, dag-processor and the sandboxes; prints the real URL; Ctrl-C stops all
 airflow: $(AIRFLOW_HOME)/airflow.db

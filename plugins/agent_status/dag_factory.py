@@ -16,7 +16,12 @@ DEFAULT_ARGS = {
     "retry_delay": dt.timedelta(minutes=1),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=30),
+    # no task runs unbounded: a vendor that hangs or pages forever fails the try, which retries
+    "execution_timeout": dt.timedelta(hours=1),
 }
+# extract waits on vendors (rate limits, report jobs, a month of backfill), so it gets longer
+EXECUTION_TIMEOUTS = {"extract": dt.timedelta(hours=4), "transform": dt.timedelta(hours=1),
+                      "load": dt.timedelta(hours=1)}
 
 
 def doc_md(integration: Integration) -> str:
@@ -81,10 +86,14 @@ def run_guarded(integration_name: str, context, step, *args):
 
     from agent_status import tasks
 
+    from airflow.sdk.exceptions import AirflowTaskTimeout
+
     os.umask(0o077)
     try:
         return step(*args)
-    except Exception as error:
+    # a try cut by execution_timeout is a failure too (AirflowTaskTimeout is a BaseException,
+    # so that nothing swallows it: recorded, then re-raised)
+    except (Exception, AirflowTaskTimeout) as error:
         ti = context["ti"]
         tasks.record_failure(integration_name, context["data_interval_start"],
                              context["data_interval_end"], context["run_id"], ti.task_id,
@@ -138,7 +147,8 @@ def build_dag(integration: Integration):
             return run_guarded(integration.name, get_current_context(), step, *args)
 
         # integrations sharing a vendor account share its rate budget through one pool
-        @task(**({"pool": integration.pool} if integration.pool else {}))
+        @task(execution_timeout=EXECUTION_TIMEOUTS["extract"],
+              **({"pool": integration.pool} if integration.pool else {}))
         def extract() -> dict:
             from agent_status import tasks
 
@@ -146,13 +156,13 @@ def build_dag(integration: Integration):
             return guarded(tasks.extract, integration.name, context["data_interval_start"],
                            context["data_interval_end"], context["run_id"])
 
-        @task
+        @task(execution_timeout=EXECUTION_TIMEOUTS["transform"])
         def transform(manifest: dict) -> dict:
             from agent_status import tasks
 
             return guarded(tasks.transform, manifest)
 
-        @task
+        @task(execution_timeout=EXECUTION_TIMEOUTS["load"])
         def load(manifest: dict) -> dict:
             from agent_status import tasks
 

@@ -2,11 +2,15 @@
 
 429 and 5xx are retried, waiting what ``Retry-After`` says (else exponential backoff); other
 4xx are fatal; a 401 refreshes the credentials once. Vendor modules never sleep themselves.
+A connection reset, a timeout, a body cut short and a 200 that is not the JSON asked for (an
+HTML proxy page, half a document) are retried too, then fail naming what came back. The same
+page answered again and again is an error, so a vendor repeating a page cannot page forever.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import threading
 import time
@@ -20,6 +24,13 @@ import requests
 from agent_status.connectors.base import VendorError
 
 log = logging.getLogger(__name__)
+
+# (connect, read) seconds: a vendor that accepts the connection and then hangs is retried
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 120.0)
+# a body at least this long answered this many times in a row on one path is a repeating page;
+# shorter ones (job status polls, empty pages) legitimately repeat
+REPEAT_MIN_BYTES = 1024
+REPEAT_LIMIT = 3
 
 
 class RetriableError(VendorError):
@@ -55,6 +66,9 @@ class RetryPolicy:
                             self.max_attempts - 1, wait)
                 sleep(wait)
         raise AssertionError("unreachable")
+
+
+DEFAULT_RETRY = RetryPolicy()
 
 
 class RateBudget:
@@ -118,23 +132,28 @@ def classify(response: requests.Response, what: str) -> None:
 class HttpClient:
     def __init__(self, base_url: str, auth: Auth | None = None, *,
                  retry: RetryPolicy | None = None, budget: RateBudget | None = None,
-                 headers: dict[str, str] | None = None, timeout: float = 60.0,
+                 headers: dict[str, str] | None = None,
+                 timeout: float | tuple[float, float] | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.auth = auth or Auth()
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or DEFAULT_RETRY
         self.budget = budget
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
         self.sleep = sleep
         self.session = requests.Session()
         self.session.headers.update(headers or {})
         self.requests_sent = 0
+        self._last_body: dict[str, tuple[str, int]] = {}  # path -> (digest, times in a row)
 
     def url(self, path: str) -> str:
         return path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
 
     def request(self, method: str, path: str, *, allow_redirects: bool = True,
-                **kwargs) -> requests.Response:
+                expect_json: bool = False, **kwargs) -> requests.Response:
+        """Send with the shared retry policy. ``expect_json``: a 200 whose body is not JSON
+        (an HTML error page, a body cut short) is retried like a 5xx, then fails; a body whose
+        Content-Type says JSON is held to that whatever ``expect_json`` says."""
         url = self.url(path)
         what = f"{method} {url.split('?')[0]}"
         refreshed = False
@@ -148,29 +167,56 @@ class HttpClient:
                 response = self.session.request(
                     method, url, headers=self.auth.headers(), auth=self.auth.requests_auth(),
                     timeout=self.timeout, allow_redirects=allow_redirects, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError) as error:
                 raise RetriableError(f"{what}: {type(error).__name__}") from error
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 self.auth.refresh()
                 raise RetriableError(f"{what}: HTTP 401, credentials refreshed", 0.0)
             classify(response, what)
+            # a body announced as JSON must be JSON (else it was cut short on the way)
+            if expect_json or "json" in response.headers.get("Content-Type", ""):
+                response.parsed_json = _json(response, what)
             return response
 
-        return self.retry.run(attempt, what, self.sleep)
+        response = self.retry.run(attempt, what, self.sleep)
+        self._check_not_repeating(url.split("?")[0], response, what)
+        return response
+
+    def _check_not_repeating(self, path: str, response: requests.Response, what: str) -> None:
+        """The same long body answered ``REPEAT_LIMIT`` times in a row on one path is a page the
+        vendor serves forever (a paging bug): fail instead of paging without end."""
+        body = response.content or b""
+        if len(body) < REPEAT_MIN_BYTES:
+            self._last_body.pop(path, None)
+            return
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        previous, times = self._last_body.get(path, ("", 0))
+        times = times + 1 if digest == previous else 1
+        self._last_body[path] = (digest, times)
+        if times >= REPEAT_LIMIT:
+            raise VendorError(f"{what}: the same {len(body)}-byte page came back {times} times "
+                              "in a row; the vendor is repeating a page, stopping rather than "
+                              "paging forever")
 
     def get_json(self, path: str, **kwargs) -> Any:
-        return _json(self.request("GET", path, **kwargs), path)
+        return self.request("GET", path, expect_json=True, **kwargs).parsed_json
 
     def post_json(self, path: str, body: Any, **kwargs) -> Any:
-        return _json(self.request("POST", path, json=body, **kwargs), path)
+        return self.request("POST", path, json=body, expect_json=True, **kwargs).parsed_json
 
     def close(self) -> None:
         self.session.close()
 
 
-def _json(response: requests.Response, path: str) -> Any:
+def _json(response: requests.Response, what: str) -> Any:
+    """The body as JSON; anything else (an HTML page with status 200, a document cut short)
+    is retriable: proxies and gateways answer so while the vendor is unavailable."""
     try:
         return response.json()
     except ValueError as error:
-        raise VendorError(f"{path}: expected JSON, got {response.text[:200]!r}") from error
+        kind = response.headers.get("Content-Type") or "no Content-Type"
+        raise RetriableError(f"{what}: expected JSON, got {kind} ({len(response.content)} "
+                             f"bytes): {response.text[:200]!r}") from error

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
+import struct
+import sys
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -16,30 +20,61 @@ from agent_status.connectors.base import ConnectionInfo
 from agent_status.simulator import Simulator
 
 
+# one-off faults a sandbox can inject at a given request (``Faults.at``)
+FAULT_KINDS = ("429", "5xx", "reset", "hang", "truncated", "cut", "html", "expire_tokens")
+REPEAT_GUARD = 200
+
+
 @dataclass
 class Faults:
-    """Deterministic trouble: every n-th request answers 429 / 5xx (0 disables)."""
+    """Deterministic trouble, counted over every request the sandbox receives (from 1).
+
+    ``rate_limit_every`` / ``server_error_every``: every n-th request answers 429 / 503 (0
+    disables). ``at``: request number -> one fault of ``FAULT_KINDS``:
+    - ``reset``: the connection is closed with a TCP reset, no answer;
+    - ``hang``: the answer comes only after ``hang_seconds``;
+    - ``truncated``: 200 with the first half of the body (a gateway cut it; length matches);
+    - ``cut``: the whole length is announced, half is sent, then a reset (dropped mid-body);
+    - ``html``: 200 with an HTML error page (a proxy or maintenance page);
+    - ``expire_tokens``: every bearer token issued so far is revoked, then the request is
+      answered as usual (401 for a revoked token).
+    ``repeat_path``: every request to that path is answered with the path's first 200 answer
+    (a page served forever), up to ``REPEAT_GUARD`` times, then 410: a client that never
+    notices fails its test instead of hanging it.
+    """
 
     rate_limit_every: int = 0
     server_error_every: int = 0
     retry_after_seconds: int = 1
+    at: dict[int, str] = field(default_factory=dict)
+    hang_seconds: float = 3.0
+    repeat_path: str | None = None
 
     def __post_init__(self):
+        unknown = sorted(set(self.at.values()) - set(FAULT_KINDS))
+        if unknown:
+            raise ValueError(f"unknown fault kind(s) {unknown}; known: {FAULT_KINDS}")
         self._count = 0
         self._lock = threading.Lock()
-        self.injected = {"429": 0, "5xx": 0}
+        self.injected = {kind: 0 for kind in FAULT_KINDS} | {"repeat": 0}
+
+    @classmethod
+    def burst(cls, kind: str, first: int, count: int, **kwargs) -> Faults:
+        """``count`` consecutive ``kind`` faults from request ``first`` on."""
+        return cls(at={first + i: kind for i in range(count)}, **kwargs)
 
     def next_fault(self) -> str | None:
         with self._lock:
             self._count += 1
             n = self._count
-            if self.rate_limit_every and n % self.rate_limit_every == 0:
-                self.injected["429"] += 1
-                return "429"
-            if self.server_error_every and n % self.server_error_every == 0:
-                self.injected["5xx"] += 1
-                return "5xx"
-        return None
+            fault = self.at.get(n)
+            if fault is None and self.rate_limit_every and n % self.rate_limit_every == 0:
+                fault = "429"
+            if fault is None and self.server_error_every and n % self.server_error_every == 0:
+                fault = "5xx"
+            if fault is not None:
+                self.injected[fault] += 1
+            return fault
 
 
 @dataclass
@@ -136,6 +171,14 @@ def merge_adjacent(frame: pd.DataFrame) -> pd.DataFrame:
     return merged.reset_index(drop=True)
 
 
+# pseudo statuses a fault returns to the handler: reset the connection / halve the body /
+# drop the connection halfway through the body
+RESET, TRUNCATED, CUT = -1, -2, -3
+HTML_ERROR_PAGE = ("<!DOCTYPE html><html><head><title>503 Service Unavailable</title></head>"
+                   "<body><h1>Service Unavailable</h1><p>The server is temporarily unable to "
+                   "service your request due to maintenance downtime.</p></body></html>")
+
+
 class JsonHandler(BaseHTTPRequestHandler):
     """Routes requests to ``sandbox.handle(method, path, query, headers, body)``."""
 
@@ -150,18 +193,40 @@ class JsonHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         status, headers, payload = self.sandbox.dispatch(
             method, parsed.path, parse_qs(parsed.query), dict(self.headers), body)
+        if status == RESET:
+            self._reset()
+            return
         if isinstance(payload, (dict, list)):
             payload = json.dumps(payload).encode()
             headers = {"Content-Type": "application/json", **headers}
         elif isinstance(payload, str):
             payload = payload.encode("utf-8")
-        self.send_response(status)
+        announced = len(payload or b"")
+        if status in (TRUNCATED, CUT):
+            payload = (payload or b"")[:announced // 2]
+            announced = announced if status == CUT else len(payload)
+        self.send_response(200 if status in (TRUNCATED, CUT) else status)
         for key, value in headers.items():
             self.send_header(key, str(value))
-        self.send_header("Content-Length", str(len(payload or b"")))
+        self.send_header("Content-Length", str(announced))
         self.end_headers()
         if payload:
             self.wfile.write(payload)
+        if status == CUT:
+            self.wfile.flush()
+            self._reset()
+
+    def _reset(self):
+        """Close with a TCP RST (SO_LINGER 0) and no answer: the client sees a reset."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:  # the connection was reset on purpose
+            pass
 
     def do_GET(self):
         self._dispatch("GET")
@@ -175,6 +240,15 @@ def header(headers: dict[str, str], name: str) -> str:
     return next((v for k, v in headers.items() if k.lower() == name.lower()), "")
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        """A client that gave up (timeout) or a reset we injected is no error of the sandbox."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class HttpSandbox(Sandbox):
     """A vendor imitation served over HTTP on 127.0.0.1, with fault injection."""
 
@@ -185,11 +259,12 @@ class HttpSandbox(Sandbox):
         self.port = port
         self.requests: list[tuple[str, str]] = []
         self._server: ThreadingHTTPServer | None = None
+        self._first_answers: dict[str, tuple[int, dict, Any]] = {}
+        self._lock = threading.Lock()  # guards ``_tokens``; sandboxes may replace it
 
     def start(self) -> ConnectionInfo:
         handler = type("Handler", (JsonHandler,), {"sandbox": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self._server.daemon_threads = True
+        self._server = QuietServer(("127.0.0.1", self.port), handler)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self.connection()
@@ -212,7 +287,26 @@ class HttpSandbox(Sandbox):
                 "code": "too.many.requests.retry.after", "message": "Rate limit exceeded"}
         if fault == "5xx":
             return 503, {}, {"message": "Service temporarily unavailable"}
-        return self.handle(method, path, query, headers, body)
+        if fault == "reset":
+            return RESET, {}, None
+        if fault == "html":
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, HTML_ERROR_PAGE
+        if fault == "hang":
+            time.sleep(self.faults.hang_seconds)
+        if fault == "expire_tokens":
+            with self._lock:
+                getattr(self, "_tokens", {}).clear()
+        if path == self.faults.repeat_path and path in self._first_answers:
+            self.faults.injected["repeat"] += 1
+            if self.faults.injected["repeat"] > REPEAT_GUARD:
+                return 410, {}, {"message": f"served the same page {REPEAT_GUARD} times"}
+            return self._first_answers[path]
+        answer = self.handle(method, path, query, headers, body)
+        if path == self.faults.repeat_path and answer[0] == 200:
+            self._first_answers.setdefault(path, answer)
+        if fault in ("truncated", "cut"):
+            return ({"truncated": TRUNCATED, "cut": CUT}[fault], *answer[1:])
+        return answer
 
     def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
         raise NotImplementedError
