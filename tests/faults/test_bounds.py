@@ -40,7 +40,8 @@ def test_a_page_served_forever_ends(vendor, tmp_path):
     night = night_for_date(integration, NIGHT)
     connector = build_connector(integration, connection)
     try:
-        with pytest.raises(VendorError, match="repeating a page"):
+        # the vendor's own paging check or the HTTP layer's, whichever sees it first
+        with pytest.raises(VendorError, match=r"repeat(s|ing) (a )?page"):
             for _ in connector.extract(night.start_utc, night.end_utc):
                 pass
         assert 1 <= faults.injected["repeat"] < 5, faults.injected
