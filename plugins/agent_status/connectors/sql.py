@@ -79,17 +79,26 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], source: str) -
     out = frame.rename(columns={lower[c.lower()]: c for c in columns})[list(columns)].copy()
     for column, kind in columns.items():
         values = out[column]
+        if kind == "text":
+            out[column] = values.astype("object").where(values.notna(), None)
+            continue
         try:
             if kind == "int":
-                out[column] = pd.to_numeric(values, errors="raise").astype("Int64")
-            elif kind == "datetime":
-                out[column] = pd.to_datetime(values, errors="raise")
-            elif kind == "text":
-                out[column] = values.astype("object").where(values.notna(), None)
-        except (ValueError, TypeError) as error:
-            bad = values.iloc[0] if len(values) else None
-            raise VendorError(f"{source}: column {column!r} must be {kind}, got e.g. {bad!r} "
-                              f"({error})") from error
+                coerced = pd.to_numeric(values, errors="coerce")
+                failed = coerced.isna() | (coerced.notna() & (coerced % 1 != 0))
+            else:
+                coerced = pd.to_datetime(values, errors="coerce")
+                failed = coerced.isna()
+        except (ValueError, TypeError):  # e.g. a type pandas cannot coerce at all
+            coerced, failed = None, values.notna()
+        failed = failed & values.notna()  # a missing value is not a type error
+        if failed.any():
+            row = int(failed.to_numpy().argmax())
+            bad = values.iloc[row]
+            bad = bad.item() if hasattr(bad, "item") else bad  # numpy scalar: its Python value
+            raise VendorError(f"{source}: column {column!r} must be {kind}, got {bad!r} in "
+                              f"row {row + 1}")
+        out[column] = coerced.astype("Int64") if kind == "int" else coerced
     return out
 
 
