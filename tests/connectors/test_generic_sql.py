@@ -210,7 +210,7 @@ def test_a_wrong_type_is_found_in_any_row():
         require_columns(frame.assign(n=[1, 2.5, None, 3]), columns, "q")
     out = require_columns(frame.assign(n=[1, None, 2, 3]), columns, "q")
     assert out.n.tolist()[::2] == [1, 2] and out.n.isna().tolist() == [False, True, False, False]
-    assert out.at.isna().tolist() == [False, True, False, False]
+    assert out["at"].isna().tolist() == [False, True, False, False]
 
 
 def test_a_failing_query_is_a_vendor_error(sikom):
