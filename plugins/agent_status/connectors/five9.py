@@ -24,7 +24,9 @@ The contract, as the API pages tell it:
   fault is retried after a wait and a "not ready" fault is a wait. Faults are told by their typed
   SOAP ``<detail>`` (``OperationsLimitExceededFault``, ``ResultIsNotReadyFault`` in the WSDL,
   1.4); the faultstring's words, which no document fixes, only when no typed detail came. Any
-  other fault is fatal, naming its type and message;
+  other fault is fatal, naming its type and message. Unconfirmed: quota detection without a
+  typed detail matches wording we chose ("limit ... exceeded", "quota"), not Five9's; the "not
+  ready" words are PSFive9Admin's (1.3);
 - the repeated autumn hour (1.6): windows are cut where the report's zone falls back, so each
   row's wall time has exactly one occurrence inside the window that returned it;
 - the result may arrive Latin-1 encoded without saying so (1.4): UTF-8, else Latin-1.
@@ -70,6 +72,7 @@ LONG_POLL_SECONDS = 5  # isReportRunning timeout: Five9 asks for at least 5 s (1
 # typed faults of the WSDL (1.4): found in the SOAP <detail>, whatever the faultstring says
 NOT_READY_FAULT, QUOTA_FAULT = "ResultIsNotReadyFault", "OperationsLimitExceededFault"
 # the faultstring's words, read only when no typed detail came: PSFive9Admin's (1.3), and ours
+# for quotas (unconfirmed [I]: no document gives a quota fault's words)
 NOT_READY = re.compile(r"not ready|not yet finish|still running", re.IGNORECASE)
 QUOTA = re.compile(r"limit\b.*\bexceed|exceed.*\blimit|quota|too many requests", re.IGNORECASE)
 # DATE as a warehouse model reads it, and as Matatika's tap parses it (1.4)
