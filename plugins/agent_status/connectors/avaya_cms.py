@@ -95,12 +95,12 @@ class AvayaCmsConnector(Connector):
                 seconds_of_day(trace[time_column], self.options["time_encoding"], time_column,
                                source), unit="s"),
             seconds=trace.duration.astype("float64"))
-        # the trace's own order: by time, then WMODE_SEQ within one second (Exony schema, 9.3);
-        # the repeated hour is placed from the chain of durations, not from this order
+        # the trace's own order: by time, then WMODE_SEQ within one second (Exony schema, 9.3),
+        # or within one minute with HHMM times; the chain orders rows of one wall time by it
         trace = trace.sort_values(["logid", "local_start"] + ([sequence] if sequence else []),
                                   kind="stable").reset_index(drop=True)
         start_utc = chain_to_utc(trace, zone, agent="logid", local_start="local_start",
-                                 seconds="seconds", source=source)
+                                 seconds="seconds", order=sequence or None, source=source)
         end_utc = start_utc + pd.to_timedelta(trace.seconds, unit="s")  # NaN -> NaT: open
         is_aux = trace.workmode.eq("AUX")
         reason = trace.auxreason.astype("Int64").astype("string")
