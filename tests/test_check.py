@@ -100,7 +100,10 @@ def closed_port() -> int:
 
 
 @pytest.mark.parametrize("vendor", sorted(VENDORS))
-def test_check_reads_a_sample_equal_to_the_truth_and_reports_the_mappings(vendor, home, capfd):
+def test_check_reads_a_sample_equal_to_the_truth_and_reports_the_mappings(vendor, home, capfd,
+                                                                         monkeypatch):
+    # the SQL vendors' row limit is tested below; here the whole window fits in one chunk
+    monkeypatch.setattr("agent_status.connectors.sql.SAMPLE_ROWS", 100_000)
     with served(sandbox_for(vendor, home.tmp_path)) as sandbox:
         name = home(vendor, sandbox.connection())
         integration = get_integration(name)
@@ -369,3 +372,67 @@ def test_sample_window_is_the_middle_of_the_last_complete_night():
     with pytest.raises(ValueError, match="night 2026-10-25 of t is not over yet"):
         sample_window(integration, dt.date(2026, 10, 25), now=before_cutover)
 
+
+
+@pytest.mark.parametrize("window_hours", [24, 4])
+def test_five9_check_makes_one_report_run_even_across_the_fall_back(window_hours, home, capfd):
+    """The issue: "for Five9 at most one report run, respecting its quotas" (1.3): not one per
+    ``window_hours``, nor a cut at the fall-back (the report's Pacific time falls back at 09:00Z
+    on 1 November, inside the margin read before that night's sample)."""
+    night = dt.date(2026, 11, 1)
+    with served(sandbox_for("five9", home.tmp_path)) as sandbox:
+        name = home("five9", sandbox.connection(), window_hours=window_hours)
+        integration = get_integration(name)
+        _night, start, end = sample_window(integration, night)
+        report = check_integration(integration, night_date=night)
+        assert report.ok, report.problems
+        assert sandbox.calls["runReport"] == 1 and sandbox.calls["getReportResultCsv"] == 1
+        truth = clip(sandbox.expected(start, end), start, end)
+        assert seconds_by(report.segments) == seconds_by(truth)
+
+
+def test_five9_check_at_the_row_cap_fails_naming_it_without_a_second_run(home, capfd,
+                                                                         monkeypatch):
+    from agent_status.connectors.five9 import Five9Connector
+
+    monkeypatch.setattr(Five9Connector, "row_cap", 50)
+    with served(sandbox_for("five9", home.tmp_path, row_cap=50)) as sandbox:
+        name = home("five9", sandbox.connection())
+        code, out = check(capfd, name)
+        assert sandbox.calls["runReport"] == 1
+    assert code != 0
+    assert "returned 50 rows, the 50-row cap of getReportResultCsv" in out, out
+
+
+@pytest.mark.parametrize("vendor", ["avaya_cms", "mitel", "generic_sql", "sikom"])
+def test_sql_check_reads_one_small_chunk_and_stops(vendor, home, capfd, monkeypatch):
+    """The issue: "the query limited to a few rows": one chunk of ``SAMPLE_ROWS`` rows, not the
+    window plus a day either side; what it read is exact."""
+    from agent_status.connectors import sql
+
+    fetched = []
+    original = sql.read_chunks
+
+    def counting(*args, **kwargs):
+        for chunk in original(*args, **kwargs):
+            fetched.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(sql, "read_chunks", counting)
+    monkeypatch.setattr(sql, "SAMPLE_ROWS", 40)
+    with served(sandbox_for(vendor, home.tmp_path)) as sandbox:
+        name = home(vendor, sandbox.connection())
+        integration = get_integration(name)
+        _night, start, end = sample_window(integration, NIGHT)
+        report = check_integration(integration, night_date=NIGHT)
+        truth = clip(sandbox.expected(start, end), start, end)
+    assert report.ok, report.problems
+    assert fetched == [40]  # one chunk of 40 rows, then the query was closed
+    # what it read is exact: the seconds of each agent it holds but the last one read (which
+    # the row limit may cut) are the truth's
+    sample = seconds_by(report.segments)
+    agents = sorted({agent for agent, _ in sample})
+    assert 1 <= len(agents) < truth.external_user_id.nunique()
+    whole = set(agents[:-1])
+    assert {k: v for k, v in sample.items() if k[0] in whole} == \
+        {k: v for k, v in seconds_by(truth).items() if k[0] in whole}

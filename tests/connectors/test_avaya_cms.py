@@ -119,6 +119,27 @@ def test_the_trace_in_any_row_order_is_placed_exactly(tmp_path):
     assert_night_matches_truth(sandbox, FALL_BACK)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_states_sharing_a_wall_second_of_both_occurrences_follow_wmode_seq(tmp_path, seed):
+    """9.3: WMODE_SEQ orders events of one second. At 01:05:00, 01:10:00 ... of both
+    occurrences an agent has a state of no length and the rest of a longer one: by end times
+    both of no length would come first and could swap occurrences; the sequence says which
+    happened first. The rows come in any order."""
+    sandbox = sandbox_for(tmp_path, FALL_BACK, shared_seconds=True)
+    assert sandbox.injected["shared_seconds"] >= 5
+    rendered = table(sandbox)
+    # four rows in one wall second: of no length first (seq 0), the rest (1), then again
+    fourth = rendered[rendered.WMODE_SEQ == 3]
+    assert len(fourth) >= sandbox.injected["shared_seconds"]
+    assert (rendered[rendered.WMODE_SEQ == 2].DURATION == 0).all()
+    execute(sandbox, "CREATE TABLE shuffled AS SELECT * FROM ag_actv "
+                     f"ORDER BY (rowid * {7919 + seed * 104}) % 1009 DESC")
+    execute(sandbox, "DELETE FROM ag_actv")
+    execute(sandbox, "INSERT INTO ag_actv SELECT * FROM shuffled")
+
+    assert_night_matches_truth(sandbox, FALL_BACK)
+
+
 def test_the_time_encoding_is_the_option_not_a_guess(tmp_path):
     """The same instant written HHMMSS and in seconds: 01:30:00 is 13000 and 5400."""
     hhmmss = table(sandbox_for(tmp_path / "a", SUMMER, agents=3))

@@ -100,8 +100,15 @@ def assert_matches_truth(raw: pd.DataFrame, sandbox: Five9Sandbox, nights=NIGHTS
     pd.testing.assert_frame_equal(imported(raw, nights=nights), want, check_dtype=False)
 
 
-def test_output_equals_the_truth_over_two_nights_across_the_repeated_pacific_hour():
-    with served() as (sandbox, clock):
+# 1.4, 1.6: no document says whether criteria.time is read as an instant or as wall time
+CRITERIA = pytest.mark.parametrize("criteria_wall_time", [False, True],
+                                   ids=["criteria_instant", "criteria_wall_time"])
+
+
+@CRITERIA
+def test_output_equals_the_truth_over_two_nights_across_the_repeated_pacific_hour(
+        criteria_wall_time):
+    with served(criteria_wall_time=criteria_wall_time) as (sandbox, clock):
         raw = extract(sandbox, clock)
 
         assert list(raw.columns) == RAW_EVENT_COLUMNS
@@ -136,9 +143,10 @@ def test_overlapping_states_are_resolved_by_injixo_rule():
         assert len(imported(raw, "later_start_wins")) < len(truth(sandbox.expected(START, END)))
 
 
-def test_a_result_at_the_row_cap_is_read_again_in_halves():
+@CRITERIA
+def test_a_result_at_the_row_cap_is_read_again_in_halves(criteria_wall_time):
     cap = 400
-    with served(row_cap=cap) as (sandbox, clock):
+    with served(row_cap=cap, criteria_wall_time=criteria_wall_time) as (sandbox, clock):
         raw = extract(sandbox, clock, row_cap=cap, min_window_minutes=5)
 
         assert sandbox.injected["capped"] > 0  # the sandbox did truncate results
@@ -158,9 +166,13 @@ def test_a_result_at_the_row_cap_that_cannot_be_cut_further_fails():
             extract(sandbox, clock, row_cap=50, min_window_minutes=240)
 
 
-@pytest.mark.parametrize("typed_faults", [True, False], ids=["typed_detail", "faultstring_only"])
+@pytest.mark.parametrize("typed_faults", [
+    pytest.param(True, id="typed_detail"),
+    # non-contract: the sandbox's quota words without a typed detail are ours [I] (1.3, 1.4)
+    pytest.param(False, id="faultstring_only", marks=pytest.mark.non_contract)])
 def test_quota_and_not_ready_faults_are_waited_out(typed_faults):
-    """1.4: the WSDL types them in <detail>; their faultstring's wording is not documented."""
+    """1.4: the WSDL types them in <detail>; their faultstring's wording is not documented:
+    the faultstring-only variant checks our own guess, not Five9's contract."""
     faults = Faults(server_error_every=11, retry_after_seconds=0)
     with served(quota_fault_every=2, not_ready_every=2, running_polls=3, faults=faults,
                 typed_faults=typed_faults) as (sandbox, clock):
@@ -232,6 +244,24 @@ def test_service_url_from_host_region_or_data_center():
         url(region="eu", data_center="ca")
 
 
+@CRITERIA
+@pytest.mark.parametrize("window_hours", [2, 23])
+def test_short_windows_across_the_repeated_hour_read_every_row_once(criteria_wall_time,
+                                                                    window_hours):
+    """From 22:30Z less the 12-hour margin, windows of 2 or 23 hours put a bound at 08:30Z,
+    01:30 PDT, inside the first occurrence of 01:xx: read as wall time, a window up to there
+    and one from the fall-back (01:00 PST) would both return 01:00-01:30 of both occurrences."""
+    start = START - dt.timedelta(minutes=30)
+    with served(criteria_wall_time=criteria_wall_time) as (sandbox, clock):
+        raw = extract(sandbox, clock, start=start, window_hours=window_hours)
+
+        assert_matches_truth(raw, sandbox)
+        # no row was returned by two windows, none was missed
+        assert sum(sandbox.result_sizes) == len(sandbox._report_rows(
+            pd.Timestamp(sandbox.criteria[0][0]), pd.Timestamp(sandbox.criteria[-1][1])))
+        assert dt.datetime(2026, 11, 1, 8, 30, tzinfo=UTC) in [w[0] for w in sandbox.criteria]
+
+
 def test_windows_are_cut_where_the_report_zone_falls_back():
     lo, hi = dt.datetime(2026, 10, 31, 12, tzinfo=UTC), dt.datetime(2026, 11, 2, tzinfo=UTC)
     assert fall_back_instants("America/Los_Angeles", lo, hi) == [
@@ -246,6 +276,15 @@ def test_windows_are_cut_where_the_report_zone_falls_back():
     assert all(end - start <= dt.timedelta(hours=24) for start, end in windows)
     assert report_windows(lo, hi, dt.timedelta(hours=24), "Europe/Berlin") == [
         (lo, lo + dt.timedelta(hours=24)), (lo + dt.timedelta(hours=24), hi)]
+    # a bound at 08:30Z (01:30 PDT) is kept, and the cut (01:00 PST) and 09:15Z (01:15 PST),
+    # whose wall times go back, are dropped; an end inside the hour reads to 01:30 PST
+    at = dt.datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    assert report_windows(at - dt.timedelta(minutes=45), at + dt.timedelta(minutes=90),
+                          dt.timedelta(minutes=45), "America/Los_Angeles") == [
+        (at - dt.timedelta(minutes=45), at), (at, at + dt.timedelta(minutes=90))]
+    assert report_windows(at - dt.timedelta(minutes=45), at + dt.timedelta(minutes=45),
+                          dt.timedelta(minutes=45), "America/Los_Angeles") == [
+        (at - dt.timedelta(minutes=45), at), (at, at + dt.timedelta(hours=1))]
 
 
 def test_the_report_zone_follows_the_data_center_unless_source_timezone_is_set():
@@ -275,12 +314,13 @@ def test_source_timezone_overrides_the_data_centers_zone():
         assert_matches_truth(raw, sandbox)
 
 
-def test_the_repeated_hour_is_placed_in_the_data_centers_zone():
+@CRITERIA
+def test_the_repeated_hour_is_placed_in_the_data_centers_zone(criteria_wall_time):
     """London falls back on 25 October (01:00-02:00 BST then GMT): night-shift rows of both
     occurrences come back apart, the windows cut there, not at Pacific's fall-back."""
     nights = (dt.date(2026, 10, 24), dt.date(2026, 10, 25))
     start, end = dt.datetime(2026, 10, 23, 22, tzinfo=UTC), dt.datetime(2026, 10, 25, 23, tzinfo=UTC)
-    with served(data_center="uk") as (sandbox, clock):
+    with served(data_center="uk", criteria_wall_time=criteria_wall_time) as (sandbox, clock):
         raw = extract(sandbox, clock, start, end, data_center="uk")
 
         assert sandbox.injected["ambiguous_hour"] > 0
@@ -329,7 +369,13 @@ def test_a_fault_is_told_by_its_typed_detail_before_its_words():
                                        "ObjectsCountLimitExceededFault", limit=500), what, 60.0)
     assert type(other) is VendorError
     assert "SOAP fault ObjectsCountLimitExceededFault: Limit of 500 skills" in str(other)
-    # without a typed detail, the faultstring's words
+
+
+@pytest.mark.non_contract
+def test_a_fault_without_typed_detail_is_told_by_its_words():
+    """Not Five9's contract: "not ready" words are PSFive9Admin's (1.3), the quota words are
+    our guess [I]; no document fixes a faultstring (1.4)."""
+    what = "Five9 runReport"
     assert isinstance(fault_error(_fault_element("Result is not ready"), what, 60.0), JobNotReady)
     assert isinstance(fault_error(_fault_element("Limit of 16 requests per minute for method "
                                                  "runReport is exceeded"), what, 60.0),

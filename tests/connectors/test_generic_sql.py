@@ -14,6 +14,7 @@ from agent_status.config import Integration
 from tests.connectors.contract import touching_equal_pieces
 from agent_status.connectors.base import VendorError, build_connector
 from agent_status.connectors.generic_sql import GenericSqlConnector, SikomConnector
+from agent_status.connectors.sql import require_columns
 from agent_status.frames import conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
@@ -187,6 +188,29 @@ def test_the_sikom_view_read_as_a_generic_source(sikom):
 def test_a_query_off_contract_fails_naming_the_column(sikom, query, column):
     with pytest.raises(VendorError, match=column):
         extract_night(sikom, vendor="generic_sql", query=query)
+
+
+def test_a_value_of_the_wrong_type_is_named_with_its_row(sikom):
+    """The value that failed is named, not the column's first (valid) value."""
+    query = ("SELECT UserName AS agentidentifier, CASE WHEN rowid = (SELECT MIN(rowid) + 2 FROM "
+             "AgentStatusLog) THEN 'soon' ELSE FromTime END AS starttime, ToTime AS endtime, "
+             "StatusName AS activity FROM AgentStatusLog ORDER BY rowid")
+    with pytest.raises(VendorError, match=r"column 'starttime' must be datetime, got 'soon' in "
+                                          r"row 3$"):
+        extract_night(sikom, vendor="generic_sql", query=query)
+
+
+def test_a_wrong_type_is_found_in_any_row():
+    frame = pd.DataFrame({"agent": ["a", "b", None, "d"], "n": ["1", None, "2", "x2"],
+                          "at": ["2026-01-01 10:00", None, "2026-01-01 11:00", "2026-01-01 12:00"]})
+    columns = {"agent": "text", "n": "int", "at": "datetime"}
+    with pytest.raises(VendorError, match=r"^q: column 'n' must be int, got 'x2' in row 4$"):
+        require_columns(frame, columns, "q")
+    with pytest.raises(VendorError, match=r"column 'n' must be int, got 2.5 in row 2$"):
+        require_columns(frame.assign(n=[1, 2.5, None, 3]), columns, "q")
+    out = require_columns(frame.assign(n=[1, None, 2, 3]), columns, "q")
+    assert out.n.tolist()[::2] == [1, 2] and out.n.isna().tolist() == [False, True, False, False]
+    assert out["at"].isna().tolist() == [False, True, False, False]
 
 
 def test_a_failing_query_is_a_vendor_error(sikom):

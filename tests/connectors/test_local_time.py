@@ -217,3 +217,26 @@ def test_rows_outside_the_repeated_hour_are_untouched_and_spring_forward_is_exac
                          seconds="seconds")
 
     assert_placed(start, truth.start_utc, order)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_vendors_sequence_orders_rows_of_one_wall_second_before_their_ends(seed):
+    """Avaya's WMODE_SEQ (9.3): at 01:30:00 of both occurrences a state of no length, then the
+    rest of a longer one. By end times both of no length come first and could trade
+    occurrences (equally cheap: the import would stop); the sequence says which came first."""
+    truth = pd.DataFrame({
+        "agent": 1, "state": ["ready", "break", "ready", "wrap_up", "ready", "ready"],
+        "start_utc": [utc("2026-11-01 05:00"), utc("2026-11-01 05:30"), utc("2026-11-01 05:30"),
+                      utc("2026-11-01 06:30"), utc("2026-11-01 06:30"), utc("2026-11-01 06:50")],
+        "end_utc": [utc("2026-11-01 05:30"), utc("2026-11-01 05:30"), utc("2026-11-01 06:30"),
+                    utc("2026-11-01 06:30"), utc("2026-11-01 06:50"), utc("2026-11-01 07:10")]})
+    rows = trace(truth).assign(seq=[0, 0, 1, 2, 3, 0])
+    rows, order = shuffled(rows, seed)
+
+    got = chain_to_utc(rows, NEW_YORK, agent="agent", local_start="start_local",
+                       seconds="seconds", order="seq")
+
+    assert_placed(got, truth.start_utc, order)
+    with pytest.raises(VendorError, match="fit both occurrences"):
+        chain_to_utc(rows, NEW_YORK, agent="agent", local_start="start_local",
+                     seconds="seconds")

@@ -89,6 +89,21 @@ def test_reason_codes_of_make_busy_and_do_not_disturb(tmp_path):
         ["Idle", "ACD", "Work Timer", "Logged out"]).all()
 
 
+def test_a_window_without_any_reason_code_is_read(tmp_path):
+    """A site or window where no state carries a reason code: the column is all NULL."""
+    from agent_status.sandboxes.mitel import QUERY
+
+    sandbox = build(tmp_path, FALL_BACK, simulator={"agent_count": 3})
+    query = QUERY.replace("CAST(e.ReasonCode AS VARCHAR(10)) AS reason_code",
+                          "CAST(NULL AS VARCHAR(10)) AS reason_code")
+    assert query != QUERY
+
+    raw, _ = extract(sandbox, FALL_BACK, query=query)
+
+    assert len(raw) > 100 and raw.reason.isna().all()
+    assert "Make Busy" in set(raw.vendor_activity_id)
+
+
 def test_rows_cut_at_local_midnight_are_merged_back(tmp_path):
     sandbox = build(tmp_path, FALL_BACK)
     assert sandbox.injected["midnight_splits"] > 0

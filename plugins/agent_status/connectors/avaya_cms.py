@@ -34,7 +34,7 @@ from agent_status.connectors.base import Connector, VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.sql import read_checked, vendor_query
-from agent_status.frames import conform_raw_events
+from agent_status.frames import conform_raw_events, empty_raw_events
 
 WORKMODE_NAMES = {"AVAIL": "Available", "ACD": "ACD call", "ACW": "After call work",
                   "AUX": "AUX", "DACD": "Direct ACD call", "DACW": "Direct after call work",
@@ -51,18 +51,31 @@ class AvayaCmsConnector(Connector):
     spec = VENDORS["avaya_cms"]
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        events = self._read(start, end)
+        if events is not None:
+            yield events
+
+    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """``check``: the first ``SAMPLE_ROWS`` rows of the window's own local dates only."""
+        events = self._read(start, end, sample=True)
+        return empty_raw_events() if events is None else events
+
+    def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
+              ) -> pd.DataFrame | None:
         zone = self.integration.source_zone
         source = f"avaya_cms query on {self.connection.conn_id}"
         # a state is recorded on the local date it started: read a day before the window for
-        # states running into it, and a day after for the DST edge
+        # states running into it, and a day after for the DST edge (not for check's sample)
+        margin = dt.timedelta(days=0 if sample else 1)
         params = {"acd": int(self.options["acd"]),
-                  "start_date": (start.astimezone(zone) - dt.timedelta(days=1)).date(),
-                  "end_date": (end.astimezone(zone) + dt.timedelta(days=1)).date()}
+                  "start_date": (start.astimezone(zone) - margin).date(),
+                  "end_date": (end.astimezone(zone) + margin).date()}
         trace = read_checked(self.connection, vendor_query("avaya_cms", self.options["query"]),
-                             params, self.columns(), source, int(self.options["chunk_rows"]))
+                             params, self.columns(), source, int(self.options["chunk_rows"]),
+                             sample=sample)
         if trace.empty:
-            return
-        yield self._to_events(trace, zone, start, end, source)
+            return None
+        return self._to_events(trace, zone, start, end, source)
 
     def columns(self) -> dict[str, str]:
         """The trace columns read, named as the options say (case-insensitive)."""
@@ -82,12 +95,12 @@ class AvayaCmsConnector(Connector):
                 seconds_of_day(trace[time_column], self.options["time_encoding"], time_column,
                                source), unit="s"),
             seconds=trace.duration.astype("float64"))
-        # the trace's own order: by time, then WMODE_SEQ within one second (Exony schema, 9.3);
-        # the repeated hour is placed from the chain of durations, not from this order
+        # the trace's own order: by time, then WMODE_SEQ within one second (Exony schema, 9.3),
+        # or within one minute with HHMM times; the chain orders rows of one wall time by it
         trace = trace.sort_values(["logid", "local_start"] + ([sequence] if sequence else []),
                                   kind="stable").reset_index(drop=True)
         start_utc = chain_to_utc(trace, zone, agent="logid", local_start="local_start",
-                                 seconds="seconds", source=source)
+                                 seconds="seconds", order=sequence or None, source=source)
         end_utc = start_utc + pd.to_timedelta(trace.seconds, unit="s")  # NaN -> NaT: open
         is_aux = trace.workmode.eq("AUX")
         reason = trace.auxreason.astype("Int64").astype("string")

@@ -24,9 +24,14 @@ The contract, as the API pages tell it:
   fault is retried after a wait and a "not ready" fault is a wait. Faults are told by their typed
   SOAP ``<detail>`` (``OperationsLimitExceededFault``, ``ResultIsNotReadyFault`` in the WSDL,
   1.4); the faultstring's words, which no document fixes, only when no typed detail came. Any
-  other fault is fatal, naming its type and message;
-- the repeated autumn hour (1.6): windows are cut where the report's zone falls back, so each
-  row's wall time has exactly one occurrence inside the window that returned it;
+  other fault is fatal, naming its type and message. Unconfirmed: quota detection without a
+  typed detail matches wording we chose ("limit ... exceeded", "quota"), not Five9's; the "not
+  ready" words are PSFive9Admin's (1.3);
+- the repeated autumn hour (1.6): no document says whether Five9 reads ``criteria.time`` as
+  the instant its offset names or as wall time (offset ignored). Windows are cut where the
+  report's zone falls back and their bounds' wall times never go back, so either reading
+  returns each row once; rows are then placed on the timeline by ``local_time.chain_to_utc``
+  (one agent's states follow each other), not by the window that returned them;
 - the result may arrive Latin-1 encoded without saying so (1.4): UTF-8, else Latin-1.
 Overlapping states are kept as reported; the pipeline resolves them with injixo's rule (1.6).
 The activity id is STATE, plus the reason code when there is one ("Not Ready/Break"), so each
@@ -44,13 +49,14 @@ from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
 from xml.sax.saxutils import escape
 
+import numpy as np
 import pandas as pd
 import requests
 
 from agent_status.config import Integration
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import RateBudget, RetriableError, RetryPolicy, classify
-from agent_status.connectors.local_time import localize
+from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady, ReportJob
 from agent_status.connectors.sql import require_columns
@@ -70,6 +76,7 @@ LONG_POLL_SECONDS = 5  # isReportRunning timeout: Five9 asks for at least 5 s (1
 # typed faults of the WSDL (1.4): found in the SOAP <detail>, whatever the faultstring says
 NOT_READY_FAULT, QUOTA_FAULT = "ResultIsNotReadyFault", "OperationsLimitExceededFault"
 # the faultstring's words, read only when no typed detail came: PSFive9Admin's (1.3), and ours
+# for quotas (unconfirmed [I]: no document gives a quota fault's words)
 NOT_READY = re.compile(r"not ready|not yet finish|still running", re.IGNORECASE)
 QUOTA = re.compile(r"limit\b.*\bexceed|exceed.*\blimit|quota|too many requests", re.IGNORECASE)
 # DATE as a warehouse model reads it, and as Matatika's tap parses it (1.4)
@@ -171,9 +178,26 @@ class Five9Connector(Connector):
         if not rows:
             yield empty_raw_events()
             return
-        events = self._to_events(pd.concat(rows, ignore_index=True))
+        yield self._events(pd.concat(rows, ignore_index=True), start, end)
+
+    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """``check``: exactly one report run, over the interval and its margin, whatever
+        ``window_hours``, the fall-back or the row cap (1.3: the domain's quotas are shared); a
+        result at the cap is not split but fails, naming it."""
+        window = (start - self.state_margin, end)
+        rows = self._rows(self.job.run(window), window)
+        if len(rows) >= self.row_cap:
+            raise VendorError(
+                f"Five9 report {self.folder}/{self.report}: the check's one report run "
+                f"({window[0]:%Y-%m-%d %H:%M}Z..{window[1]:%Y-%m-%d %H:%M}Z) returned {len(rows)} "
+                f"rows, the {self.row_cap}-row cap of getReportResultCsv; an import splits such "
+                f"windows, check makes no second run: sample a quieter night with --night")
+        return self._events(rows, start, end) if len(rows) else empty_raw_events()
+
+    def _events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        events = self._to_events(rows)
         overlaps = (events.end_utc > pd.Timestamp(start)) & (events.start_utc < pd.Timestamp(end))
-        yield events[overlaps].reset_index(drop=True)
+        return events[overlaps].reset_index(drop=True)
 
     def close(self) -> None:
         self.service.close()
@@ -192,15 +216,15 @@ class Five9Connector(Connector):
         start, end = window
         rows = self._rows(self.job.run(window), window)
         if len(rows) < self.row_cap:
-            return [rows.assign(window_start=pd.Timestamp(start), window_end=pd.Timestamp(end))]
-        half = dt.timedelta(seconds=(end - start).total_seconds() // 2)
-        if half < self.min_window:
+            return [rows]
+        middle = _middle(start, end, self.zone)
+        if min(middle - start, end - middle) < self.min_window:
             raise VendorError(
                 f"Five9 report {self.folder}/{self.report}: {len(rows)} rows for "
                 f"{start:%Y-%m-%d %H:%M:%S}Z..{end:%Y-%m-%d %H:%M:%S}Z reach the "
                 f"{self.row_cap}-row cap of getReportResultCsv and the window cannot be cut "
                 f"below min_window_minutes={self.min_window.total_seconds() / 60:g}; lower it")
-        return self._read((start, start + half)) + self._read((start + half, end))
+        return self._read((start, middle)) + self._read((middle, end))
 
     def _rows(self, csv_text: str, window) -> pd.DataFrame:
         source = f"Five9 report {self.folder}/{self.report} ({window[0]:%Y-%m-%d %H:%M}Z..)"
@@ -213,23 +237,37 @@ class Five9Connector(Connector):
 
     def _to_events(self, rows: pd.DataFrame) -> pd.DataFrame:
         where = f"Five9 report {self.folder}/{self.report}"
+        rows = rows.reset_index(drop=True)
         local = _local_starts(rows, where)
         seconds = _seconds(rows["AGENT STATE TIME"], where)
-        # 1.6: of a repeated wall time's two occurrences, the one inside the window asked for
-        first, second, ambiguous = localize(local, self.zone)
-        inside_first = (first >= rows.window_start) & (first < rows.window_end)
-        inside_second = (second >= rows.window_start) & (second < rows.window_end)
-        start_utc = first.where(~(ambiguous & ~inside_first & inside_second), second)
         state = rows.STATE.str.strip()
         reason = rows["REASON CODE"].str.strip()
         has_reason = reason.ne("")
+        activity = state.where(~has_reason, state + "/" + reason)
+        frame = pd.DataFrame({"agent": rows.AGENT, "local": local, "seconds": seconds,
+                              "activity": activity})
+        # 1.6: states of one agent starting in the same second are parallel (Ready 5 s and On
+        # Call); the shorter-wins rule makes them one span from that start to the longest one's
+        # end, so the chain sees that span, not an overlap. The same state twice at one wall
+        # time is the repeated hour's two occurrences, not parallel: those rows stay apart.
+        twice = frame.duplicated(["agent", "local", "activity"], keep=False)
+        apart = twice.groupby([frame.agent, frame.local]).transform("any")
+        frame["part"] = np.where(apart, np.arange(len(frame)), -1)
+        key = ["agent", "local", "part"]
+        spans = frame.groupby(key, sort=False).seconds.max().astype("float64").reset_index()
+        # 1.4, 1.6: the repeated hour is placed from each agent's chain of states, whatever
+        # window (and whichever reading of criteria.time) returned the row
+        spans["start_utc"] = chain_to_utc(spans[["agent", "local", "seconds"]], self.zone,
+                                          agent="agent", local_start="local", seconds="seconds",
+                                          source=where)  # identical rows must look identical
+        start_utc = frame.merge(spans[key + ["start_utc"]], how="left", on=key).start_utc
         return conform_raw_events(pd.DataFrame({
             "external_user_id": rows.AGENT,
-            "vendor_activity_id": state.where(~has_reason, state + "/" + reason),
+            "vendor_activity_id": frame.activity,
             "vendor_activity_name": state,
             "reason": reason.where(has_reason, None),
             "start_utc": start_utc,
-            "end_utc": start_utc + pd.to_timedelta(seconds, unit="s"),
+            "end_utc": start_utc + pd.to_timedelta(frame.seconds, unit="s"),
         }))
 
 
@@ -258,14 +296,37 @@ def service_url(connection: ConnectionInfo, data_center: str) -> str:
 
 def report_windows(start: dt.datetime, end: dt.datetime, step: dt.timedelta,
                    zone: str) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Windows of at most ``step``, also cut where the report's zone falls back (1.6)."""
-    cuts = fall_back_instants(zone, start, end)
-    windows = []
-    for lo, hi in split_windows(start, end, step):
-        inner = [cut for cut in cuts if lo < cut < hi]
-        bounds = [lo, *inner, hi]
-        windows += list(zip(bounds[:-1], bounds[1:]))
-    return windows
+    """Windows of at most ``step`` (an hour more next to a fall-back), also cut where the
+    report's zone falls back (1.6). A bound whose wall time is before the previous bound's (in
+    the first occurrence of the repeated hour, before the cut) is dropped: read as wall time,
+    the windows would cover part of that hour twice."""
+    bounds = sorted({start, end, *fall_back_instants(zone, start, end),
+                     *(lo for lo, _ in split_windows(start, end, step))})
+    kept = [bounds[0]]
+    for bound in bounds[1:]:
+        if _wall(bound, zone) >= _wall(kept[-1], zone):
+            kept.append(bound)
+        elif bound == end:  # the end inside the repeated hour: read to its second occurrence
+            kept.append(max(end, kept[-1] + dt.timedelta(hours=1)))
+    return list(zip(kept[:-1], kept[1:]))
+
+
+def _wall(moment: dt.datetime, zone: str) -> pd.Timestamp:
+    return pd.Timestamp(moment).tz_convert(zone).tz_localize(None)
+
+
+def _middle(start: dt.datetime, end: dt.datetime, zone: str) -> dt.datetime:
+    """Where a window at the row cap is halved: its middle, unless that is in the first
+    occurrence of a repeated hour (its wall time after the end's, see ``report_windows``);
+    then the fall-back instant or the start of that hour, if inside the window."""
+    middle = start + dt.timedelta(seconds=(end - start).total_seconds() // 2)
+    candidates = [middle]
+    for cut in fall_back_instants(zone, start - dt.timedelta(hours=1),
+                                  end + dt.timedelta(hours=1)):
+        candidates += [cut, cut - dt.timedelta(hours=1)]
+    good = [c for c in candidates
+            if start < c < end and _wall(start, zone) <= _wall(c, zone) <= _wall(end, zone)]
+    return min(good, key=lambda c: abs(c - middle)) if good else middle
 
 
 def fall_back_instants(zone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:

@@ -25,8 +25,8 @@ import pandas as pd
 from agent_status.connectors.base import Connector, VendorError
 from agent_status.connectors.local_time import spans_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import read_checked, vendor_query, window_params
-from agent_status.frames import conform_raw_events
+from agent_status.connectors.sql import SAMPLE_MARGIN, read_checked, vendor_query, window_params
+from agent_status.frames import conform_raw_events, empty_raw_events
 
 COLUMNS = {"agentidentifier": "text", "starttime": "datetime", "endtime": "datetime",
            "activity": "text"}
@@ -40,12 +40,25 @@ class GenericSqlConnector(Connector):
     default_query: ClassVar[str | None] = None  # generic_sql: the customer's query is required
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        events = self._read(start, end)
+        if events is not None:
+            yield events
+
+    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """``check``: the first ``SAMPLE_ROWS`` rows, over the window and ``SAMPLE_MARGIN``."""
+        events = self._read(start, end, sample=True)
+        return empty_raw_events() if events is None else events
+
+    def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
+              ) -> pd.DataFrame | None:
         zone = self.integration.source_zone
         source = f"{self.spec.name} query on {self.connection.conn_id}"
-        rows = read_checked(self.connection, self.query(), window_params(start, end, zone, MARGIN),
-                            COLUMNS, source, int(self.options.get("chunk_rows", 200_000)))
+        rows = read_checked(self.connection, self.query(),
+                            window_params(start, end, zone, SAMPLE_MARGIN if sample else MARGIN),
+                            COLUMNS, source, int(self.options.get("chunk_rows", 200_000)),
+                            sample=sample)
         if rows.empty:
-            return
+            return None
         for column in ("agentidentifier", "starttime", "activity"):
             empty = rows[column].isna()
             if empty.any():
@@ -65,7 +78,7 @@ class GenericSqlConnector(Connector):
             "start_utc": start_utc, "end_utc": end_utc}))
         overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
             events.start_utc < pd.Timestamp(end))
-        yield events[overlaps].reset_index(drop=True)
+        return events[overlaps].reset_index(drop=True)
 
     def query(self) -> str:
         if self.options.get("query"):

@@ -37,11 +37,13 @@ def localize(local: pd.Series, zone) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 def chain_to_utc(frame: pd.DataFrame, zone, *, agent: str, local_start: str, seconds: str,
-                 source: str = "local times") -> pd.Series:
+                 order: str | None = None, source: str = "local times") -> pd.Series:
     """UTC start of each row, given its agent, local start and duration in seconds (NaN: still
-    running), in any row order; ``source`` names the data in errors."""
+    running), in any row order; ``order``: the vendor's sequence of rows with one wall time
+    (Avaya's WMODE_SEQ), which decides before their end times do; ``source`` names the data in
+    errors."""
     start, _ = _place(frame, zone, agent=agent, local_start=local_start, seconds=seconds,
-                      source=source)
+                      order=order, source=source)
     return start
 
 
@@ -61,7 +63,7 @@ class _Option:
 
 
 def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
-           seconds: str | None = None, local_end: str | None = None,
+           seconds: str | None = None, local_end: str | None = None, order: str | None = None,
            source: str) -> tuple[pd.Series, pd.Series]:
     first, second, ambiguous = localize(frame[local_start], zone)
     if seconds is not None:
@@ -76,6 +78,8 @@ def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
     if not pending.any():
         return start_utc, end_utc
     wall = pd.to_datetime(frame[local_start])
+    sequence = (frame[order].astype("float64").fillna(float("inf")) if order is not None
+                else pd.Series(0.0, index=frame.index))
     wall_end = pd.to_datetime(frame[local_end]) if local_end is not None else None
     # the local date of the repeated hour each pending row touches (one fall-back a day at most)
     day = wall.dt.normalize().where(ambiguous, wall_end.dt.normalize() if wall_end is not None
@@ -106,9 +110,11 @@ def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
         earliest, latest = first[rows.index].min(), second[rows.index].max()
         before = [i for i in fixed if first[i] < earliest]
         after = [i for i in fixed if first[i] > latest]
-        # wall order (a status of no length before the one starting in the same second): the
-        # result does not depend on the order the rows came in
-        ordered = sorted(rows.index, key=lambda i: (wall[i], first_end[i], i))
+        # wall order, then the vendor's own sequence within one wall time, then the end (a
+        # status of no length before the one starting in the same second; an open one last):
+        # the result does not depend on the order the rows came in
+        ordered = sorted(rows.index, key=lambda i: (wall[i], sequence[i], *_end_key(first_end[i]),
+                                                    i))
         elements = [options(i) for i in ordered]
         if before:  # the agent's status just before: the head of the first part
             i = max(before, key=lambda i: (first[i], i))
@@ -116,16 +122,27 @@ def _place(frame: pd.DataFrame, zone, *, agent: str, local_start: str,
         if after:  # and just after: the tail of the second part
             i = min(after, key=lambda i: (first[i], i))
             elements.append([_Option(True, first[i], _end(first_end[i]))])
-        # identical rows are interchangeable: count a swap of two of them as one placement
+        # identical rows are interchangeable: count a swap of two of them as one placement; and
+        # of two rows of one wall time, the later in the vendor's sequence cannot be in the
+        # first occurrence when the earlier is in the second. Either way: a row after one
+        # placed in the second occurrence is in the second too.
         same = [False] * len(elements)
         offset = 1 if before else 0
         for k in range(1, len(ordered)):
-            same[offset + k] = frame.loc[ordered[k]].equals(frame.loc[ordered[k - 1]])
+            this, previous = ordered[k], ordered[k - 1]
+            same[offset + k] = frame.loc[this].equals(frame.loc[previous]) or (
+                order is not None and wall[this] == wall[previous]
+                and sequence[this] > sequence[previous])
         choice = _cheapest(elements, same, name, [wall[i] for i in ordered], source)
         for i, option in zip(ordered, choice[offset:offset + len(ordered)]):
             start_utc[i] = option.start
             end_utc[i] = pd.NaT if option.end is None else option.end
     return start_utc, end_utc
+
+
+def _end_key(value) -> tuple:
+    """A sort key for an end that may be missing (still open: after every end)."""
+    return (1, pd.Timestamp.min) if pd.isna(value) else (0, value)
 
 
 def _end(value) -> pd.Timestamp | None:
@@ -180,7 +197,7 @@ def _search(elements, same, bound: int, overlap: int):
             first_end, second_end, second_start, previous = key
             for index, option in enumerate(options):
                 if same[k] and previous is True and not option.second:
-                    continue  # the swap of two identical rows, counted once
+                    continue  # the swap of two identical rows, or against the sequence
                 if option.second:
                     step = _link(second_end, option.start, overlap)
                     next_key = (first_end, option.end,

@@ -29,8 +29,8 @@ import pandas as pd
 from agent_status.connectors.base import Connector, VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import read_checked, window_params
-from agent_status.frames import conform_raw_events
+from agent_status.connectors.sql import SAMPLE_MARGIN, read_checked, window_params
+from agent_status.frames import conform_raw_events, empty_raw_events
 
 COLUMNS = {"user_name": "text", "agent_reporting": "text", "state": "text", "reason_code": "text",
            "start_local": "datetime", "duration": "int"}
@@ -44,13 +44,24 @@ class MitelConnector(Connector):
     spec = VENDORS["mitel"]
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        events = self._read(start, end)
+        if events is not None:
+            yield events
+
+    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """``check``: the first ``SAMPLE_ROWS`` rows, over the window and ``SAMPLE_MARGIN``."""
+        events = self._read(start, end, sample=True)
+        return empty_raw_events() if events is None else events
+
+    def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
+              ) -> pd.DataFrame | None:
         zone = self.integration.source_zone  # the ACD time zone (7.3)
         source = f"mitel query on {self.connection.conn_id}"
         rows = read_checked(self.connection, self.query(),
-                            window_params(start, end, zone, MARGIN), COLUMNS, source,
-                            int(self.options["chunk_rows"]))
+                            window_params(start, end, zone, SAMPLE_MARGIN if sample else MARGIN),
+                            COLUMNS, source, int(self.options["chunk_rows"]), sample=sample)
         if rows.empty:
-            return
+            return None
         unknown = rows.user_name.isna()
         if unknown.any():
             numbers = sorted(rows.agent_reporting[unknown].astype(str).unique())
@@ -68,8 +79,11 @@ class MitelConnector(Connector):
         start_utc = chain_to_utc(rows, zone, agent="user_name", local_start="start_local",
                                  seconds="seconds", source=source)
         end_utc = start_utc + pd.to_timedelta(rows.seconds, unit="s")  # NaN -> NaT: open
-        state = rows.state.map(lambda value: str(value).strip(), na_action="ignore")
-        code = rows.reason_code.map(lambda value: str(value).strip() or None, na_action="ignore")
+        # string dtype: a chunk without any reason code is all missing, not an object column
+        state = rows.state.map(lambda value: str(value).strip(),
+                               na_action="ignore").astype("string")
+        code = rows.reason_code.map(lambda value: str(value).strip() or None,
+                                    na_action="ignore").astype("string")
         coded = state.str.lower().isin(REASON_STATES) & code.notna()
         events = conform_raw_events(pd.DataFrame({
             "external_user_id": rows.user_name,
@@ -80,7 +94,7 @@ class MitelConnector(Connector):
         }))
         overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
             events.start_utc < pd.Timestamp(end))
-        yield events[overlaps].reset_index(drop=True)
+        return events[overlaps].reset_index(drop=True)
 
     def query(self) -> str:
         if not self.options["query"]:  # 7.1: no public table to default to

@@ -12,6 +12,10 @@ import sqlalchemy as sa
 from agent_status import SQL_DIR
 from agent_status.connectors.base import ConnectionInfo, VendorError
 
+# ``agent-status check`` reads one chunk of this many rows and stops (the smallest request: "the
+# query limited to a few rows"), over the sample window widened by this much, not by a day
+SAMPLE_ROWS = 500
+SAMPLE_MARGIN = dt.timedelta(hours=2)
 # Airflow connection types -> SQLAlchemy dialects, for connections without a "sqlalchemy_url"
 _DIALECTS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
              "mssql": "mssql+pyodbc", "oracle": "oracle+oracledb", "mysql": "mysql+pymysql",
@@ -62,8 +66,13 @@ def vendor_query(vendor: str, override: str | None = None) -> str:
     return override if override else (SQL_DIR / "vendors" / f"{vendor}.sql").read_text()
 
 
-def read_chunks(engine: sa.Engine, query: str, params: dict, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def read_chunks(engine: sa.Engine, query: str, params: dict, chunk_rows: int,
+                stream: bool = False) -> Iterator[pd.DataFrame]:
+    """The result in chunks; ``stream``: a server-side cursor where the driver has one, so that
+    stopping after a chunk also stops the database sending the rest."""
     with engine.connect() as connection:
+        if stream:
+            connection = connection.execution_options(stream_results=True)
         yield from pd.read_sql_query(sa.text(query), connection, params=params,
                                      chunksize=chunk_rows)
 
@@ -79,17 +88,26 @@ def require_columns(frame: pd.DataFrame, columns: dict[str, str], source: str) -
     out = frame.rename(columns={lower[c.lower()]: c for c in columns})[list(columns)].copy()
     for column, kind in columns.items():
         values = out[column]
+        if kind == "text":
+            out[column] = values.astype("object").where(values.notna(), None)
+            continue
         try:
             if kind == "int":
-                out[column] = pd.to_numeric(values, errors="raise").astype("Int64")
-            elif kind == "datetime":
-                out[column] = pd.to_datetime(values, errors="raise")
-            elif kind == "text":
-                out[column] = values.astype("object").where(values.notna(), None)
-        except (ValueError, TypeError) as error:
-            bad = values.iloc[0] if len(values) else None
-            raise VendorError(f"{source}: column {column!r} must be {kind}, got e.g. {bad!r} "
-                              f"({error})") from error
+                coerced = pd.to_numeric(values, errors="coerce")
+                failed = coerced.isna() | (coerced.notna() & (coerced % 1 != 0))
+            else:
+                coerced = pd.to_datetime(values, errors="coerce")
+                failed = coerced.isna()
+        except (ValueError, TypeError):  # e.g. a type pandas cannot coerce at all
+            coerced, failed = None, values.notna()
+        failed = failed & values.notna()  # a missing value is not a type error
+        if failed.any():
+            row = int(failed.to_numpy().argmax())
+            bad = values.iloc[row]
+            bad = bad.item() if hasattr(bad, "item") else bad  # numpy scalar: its Python value
+            raise VendorError(f"{source}: column {column!r} must be {kind}, got {bad!r} in "
+                              f"row {row + 1}")
+        out[column] = coerced.astype("Int64") if kind == "int" else coerced
     return out
 
 
@@ -101,13 +119,22 @@ def window_params(start: dt.datetime, end: dt.datetime, zone, margin: dt.timedel
 
 
 def read_checked(connection: ConnectionInfo, query: str, params: dict, columns: dict[str, str],
-                 source: str, chunk_rows: int = 200_000) -> pd.DataFrame:
+                 source: str, chunk_rows: int = 200_000, *, sample: bool = False) -> pd.DataFrame:
     """The whole result of a vendor query, checked with ``require_columns`` (empty frames keep
-    the columns). A database error becomes a ``VendorError`` naming the source."""
+    the columns); with ``sample``, only its first ``SAMPLE_ROWS`` rows. A database error
+    becomes a ``VendorError`` naming the source."""
     engine = engine_for(connection)
+    chunks = []
     try:
-        chunks = [require_columns(chunk, columns, source)
-                  for chunk in read_chunks(engine, query, params, chunk_rows)]
+        reader = read_chunks(engine, query, params, SAMPLE_ROWS if sample else chunk_rows,
+                             stream=sample)
+        try:
+            for chunk in reader:
+                chunks.append(require_columns(chunk, columns, source))
+                if sample:
+                    break
+        finally:
+            reader.close()  # ends the query where it is
     except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as error:
         raise VendorError(f"{source}: the query failed: {_database_message(error)}") from error
     finally:

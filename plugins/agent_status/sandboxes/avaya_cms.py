@@ -10,7 +10,13 @@ argument so the contract tests run the connector against every variant:
   CMS ODBC guide: seconds or military format, 9.3);
 - ``logid_width``: LOGID is CHAR(10) and comes back blank-padded (9.3); None for a VARCHAR view
   (the simulator's user names stand in for login IDs; longer ones are not cut);
-- ``sequence``: a ``WMODE_SEQ`` column numbering the events of one agent in the same second.
+- ``sequence``: a ``WMODE_SEQ`` column numbering the events of one agent in the same second, in
+  the order they happened (one wall second of the repeated hour is two seconds: numbered on) [I];
+- ``shared_seconds``: states of no length that share a wall second of the repeated hour with
+  states of the other occurrence (9.3: WMODE_SEQ orders "events that occur in the same
+  second"): every 5 minutes of each occurrence, a state running across both is split there
+  and an AUX (first occurrence) or ACW (second) of no length inserted, so that their end times
+  put the two of no length first, which only WMODE_SEQ gets right.
 Logged-out time is a gap in the trace: CMS records no state while an agent is unstaffed.
 """
 
@@ -43,7 +49,7 @@ class AvayaCmsSandbox(Sandbox):
                  url: str | None = None, path: Path | str | None = None, acd: int = 1,
                  workmode: str = "numeric", time_column: str = "EVENT_TIME",
                  time_encoding: str = "hhmmss", logid_width: int | None = 10,
-                 sequence: bool = True):
+                 sequence: bool = True, shared_seconds: bool = False):
         super().__init__(simulator, now)
         if url is None:
             url = f"sqlite:///{Path(path or 'data/sandboxes/avaya_cms.sqlite').resolve()}"
@@ -53,6 +59,8 @@ class AvayaCmsSandbox(Sandbox):
         self.url, self.acd = url, acd
         self.workmode, self.time_column, self.time_encoding = workmode, time_column, time_encoding
         self.logid_width, self.sequence = logid_width, sequence
+        self.shared_seconds = shared_seconds
+        self.injected = {"shared_seconds": 0}
 
     def connection(self) -> ConnectionInfo:
         return ConnectionInfo(conn_id="avaya_cms_sandbox", conn_type="sqlite",
@@ -78,6 +86,8 @@ class AvayaCmsSandbox(Sandbox):
                           tz=zone)
         truth = self.simulator.segments(lo.to_pydatetime(), hi.to_pydatetime(), now=self.now)
         truth = truth[truth.state.isin(list(WORKMODES))].reset_index(drop=True)
+        if self.shared_seconds:
+            truth = self._share_seconds(truth, lo, hi)
         local = truth.start_utc.dt.tz_convert(zone).dt.tz_localize(None)
         ids = {a.index: a.user_name for a in self.simulator.agents}
         logid = truth.agent.map(ids)
@@ -114,6 +124,34 @@ class AvayaCmsSandbox(Sandbox):
         finally:
             engine.dispose()
         return len(rows)
+
+    def _share_seconds(self, truth: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp
+                       ) -> pd.DataFrame:
+        """Split states running across 01:05, 01:10 ... of both occurrences of the repeated hour
+        and insert a state of no length at each split (see the module docstring)."""
+        grid = pd.date_range(lo.tz_convert("UTC"), hi.tz_convert("UTC"), freq="15min")
+        offset = (grid.tz_convert(self.simulator.timezone).tz_localize(None)
+                  - grid.tz_localize(None))
+        falls = grid[1:][offset[1:] < offset[:-1]]  # the second occurrence starts here
+        pieces, hour = [truth], pd.Timedelta(hours=1)
+        for fall in falls:
+            for minutes in range(5, 60, 5):
+                first = fall - hour + pd.Timedelta(minutes=minutes)
+                for agent, rows in truth.groupby("agent"):
+                    running = [rows[(rows.start_utc < at) & (rows.end_utc > at)]
+                               for at in (first, first + hour)]
+                    if any(r.empty for r in running):
+                        continue
+                    for at, row, state in zip((first, first + hour), running,
+                                              ("break", "wrap_up")):
+                        index = row.index[0]
+                        pieces.append(truth.loc[[index]].assign(start_utc=at))  # the rest
+                        pieces.append(truth.loc[[index]].assign(start_utc=at, end_utc=at,
+                                                                state=state))
+                        truth.loc[index, "end_utc"] = at
+                    self.injected["shared_seconds"] += 1
+        truth = pd.concat(pieces, ignore_index=True)
+        return truth.sort_values(["agent", "start_utc", "end_utc"]).reset_index(drop=True)
 
     def _encode(self, local: pd.Series) -> pd.Series:
         hours, minutes, seconds = local.dt.hour, local.dt.minute, local.dt.second

@@ -15,7 +15,10 @@ each contested detail a constructor argument:
   call's time); injixo's rule (the longer starts where the shorter ends) gives the truth back;
 - ``runReport`` selects rows by state START in ``[criteria.start, criteria.end)``; with ``now``
   only states that have ended are reported [I]; a result holds at most ``row_cap`` rows, the
-  first ones, silently (1.3);
+  first ones, silently (1.3). No document says how the criteria's offset is read (1.4, 1.6):
+  as the instant it names (the default; a time without offset is refused [I]), or, with
+  ``criteria_wall_time``, as wall time in the report's zone with the offset ignored, so both
+  occurrences of a repeated wall time come back from the window after the fall-back;
 - the domain quotas of 1.3 are enforced per fixed minute, hour and day of ``clock``; quota and
   "not ready" answers are SOAP faults (HTTP 500), never 429 (1.3); ``quota_fault_every`` and
   ``not_ready_every`` inject them deterministically, as another integration of the domain would.
@@ -91,7 +94,8 @@ class Five9Sandbox(HttpSandbox):
                  overlap_every: int = 5, quota_fault_every: int = 0, not_ready_every: int = 0,
                  running_polls: int = 1, csv_encoding: str = "latin-1",
                  data_center: str = "us", date_format: str = "%Y/%m/%d",
-                 typed_faults: bool = True, clock: Callable[[], float] = time.monotonic):
+                 typed_faults: bool = True, criteria_wall_time: bool = False,
+                 clock: Callable[[], float] = time.monotonic):
         """``running_polls``: isReportRunning answers true that many times per report.
         ``quota_fault_every``: every n-th runReport answers a quota fault (0: never).
         ``not_ready_every``: the first result request of every n-th report is refused as not
@@ -101,7 +105,7 @@ class Five9Sandbox(HttpSandbox):
         self.quota_fault_every, self.not_ready_every = quota_fault_every, not_ready_every
         self.running_polls, self.csv_encoding, self.clock = running_polls, csv_encoding, clock
         self.zone, self.date_format = DATA_CENTERS[data_center], date_format
-        self.typed_faults = typed_faults
+        self.typed_faults, self.criteria_wall_time = typed_faults, criteria_wall_time
         self.calls: Counter[str] = Counter()  # every SOAP method called
         self.injected: Counter[str] = Counter()  # quota, quota_enforced, not_ready, overlap, ...
         self.call_times: dict[str, list[float]] = {}  # clock() of each accepted call, per method
@@ -186,14 +190,17 @@ class Five9Sandbox(HttpSandbox):
         except (KeyError, AttributeError, ValueError) as error:
             return _fault("env:Client", f"criteria.time start and end must be xsd:dateTime "
                                         f"({error})")
-        if start.tzinfo is None or end.tzinfo is None:
+        asked = (start, end)
+        if self.criteria_wall_time:  # 1.4, 1.6: the offset ignored, the wall time read
+            start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        elif start.tzinfo is None or end.tzinfo is None:
             # [I] a wall time without offset would be ambiguous in the repeated hour
             return _fault("env:Client", "criteria.time needs an offset (e.g. -08:00)")
         rows = self._report_rows(pd.Timestamp(start), pd.Timestamp(end))
         with self._lock:
             number = next(self._ids)
             identifier = f"sandbox-report-{number:06d}"
-            self.criteria.append((start, end))
+            self.criteria.append(asked)
             self.result_sizes.append(len(rows))
             if len(rows) >= self.row_cap:
                 self.injected["capped"] += 1
@@ -237,10 +244,17 @@ class Five9Sandbox(HttpSandbox):
     # -- the report --------------------------------------------------------------------------
 
     def _report_rows(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-        first, last = _week(start), _week(end - pd.Timedelta(microseconds=1))
+        if start.tzinfo is None:  # wall time in the report's zone (criteria_wall_time)
+            lo, hi = (moment.tz_localize("UTC") for moment in (start, end))
+            first, last = _week(lo - pd.Timedelta(days=1)), _week(hi + pd.Timedelta(days=1))
+        else:
+            first, last = _week(start), _week(end - pd.Timedelta(microseconds=1))
         rows = pd.concat([self._week_rows(week) for week in range(first, last + 1)],
                          ignore_index=True)
-        rows = rows[(rows.start_utc >= start) & (rows.start_utc < end)]
+        moment = rows.start_utc
+        if start.tzinfo is None:
+            moment = moment.dt.tz_convert(self.zone).dt.tz_localize(None)
+        rows = rows[(moment >= start) & (moment < end)]
         if self.now is not None:  # [I] a state is reported once it has ended
             rows = rows[rows.end_utc <= pd.Timestamp(self.now)]
         rows = rows.sort_values(["start_utc", "AGENT", "end_utc"])
