@@ -271,3 +271,39 @@ def test_a_lasting_paging_fault_fails_the_night_never_a_partial_one(details, use
         with pytest.raises(VendorError, match=message):
             extract(sandbox, page_size=10, users_page_size=5)
         assert len(sandbox.requests) < 200
+
+
+@pytest.mark.parametrize(("kind", "field", "value", "message"), [
+    (None, "userId", None, r"userId of user details record .*: None"),
+    ("primaryPresence", "startTime", None,
+     r"startTime of primaryPresence segment of user [0-9a-f-]+: None"),
+    ("routingStatus", "startTime", "25/10/2026 08:00",
+     r"startTime of routingStatus segment of user [0-9a-f-]+: '25/10/2026 08:00'"),
+    ("primaryPresence", "endTime", "soon",
+     r"endTime of primaryPresence segment starting \S+ of user [0-9a-f-]+: 'soon'"),
+    ("primaryPresence", "systemPresence", None,
+     r"systemPresence of primaryPresence segment starting \S+ of user [0-9a-f-]+: None"),
+    ("routingStatus", "routingStatus", "",
+     r"routingStatus of routingStatus segment starting \S+ of user [0-9a-f-]+: ''"),
+], ids=["userId", "presence-startTime", "routing-startTime", "endTime", "systemPresence",
+        "routingStatus"])
+def test_a_record_of_unexpected_shape_fails_naming_field_and_value(kind, field, value, message):
+    """Issue 8 finding 4: a missing start, presence or routing code is no empty time or None
+    state, and a record without userId no KeyError."""
+    with served(simulator=Simulator(agent_count=2)) as sandbox:
+        original = sandbox.handle
+
+        def spoiled(method, path, query, headers, body):
+            status, extra, payload = original(method, path, query, headers, body)
+            if path == DETAILS_PATH and payload.get("userDetails"):
+                detail = payload["userDetails"][0]
+                target = detail if kind is None else detail[kind][0]
+                if value is None:
+                    target.pop(field)
+                else:
+                    target[field] = value
+            return status, extra, payload
+
+        sandbox.handle = spoiled
+        with pytest.raises(VendorError, match=r"^Genesys Cloud " + message):
+            extract(sandbox)

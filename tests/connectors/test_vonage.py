@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import datetime as dt
 from contextlib import contextmanager
 
@@ -237,4 +238,30 @@ def test_an_answer_for_another_page_than_asked_fails_naming_meta_page():
 
         sandbox.handle = wrong_page
         with pytest.raises(VendorError, match=r"field meta.page is 1 for page 2"):
+            extract(sandbox, page_size=300)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("agentId", None), ("start", None), ("start", "25/10/2026 08:00"), ("duration", "900s"),
+    ("duration", -1000), ("state", None), ("state", "")])
+def test_an_item_of_unexpected_shape_fails_naming_field_and_value(field, value):
+    """Issue 8 finding 4: no bare pandas error, no silent NaT; a null duration stays an open
+    state (test_open_statuses_stay_open)."""
+    with served() as sandbox:
+        original = sandbox.handle
+
+        def spoiled(method, path, query, headers, body):
+            status, extra, payload = original(method, path, query, headers, body)
+            if isinstance(payload, dict) and payload.get("items"):
+                item = payload["items"][-1]
+                if value is None:
+                    item.pop(field)
+                else:
+                    item[field] = value
+            return status, extra, payload
+
+        sandbox.handle = spoiled
+        with pytest.raises(VendorError, match=(
+                rf"^Vonage /stats/wfm/agent-states: {field} of item \d+ \(agentId .*, start "
+                rf".*\): {re.escape(repr(value))}$")):
             extract(sandbox, page_size=300)
