@@ -160,6 +160,21 @@ def test_wrong_credentials_rest_names_them_and_never_prints_the_secret(home, cap
     assert out.rstrip().endswith(f"FAILED check {name}: 1 problem(s)")
 
 
+@pytest.mark.parametrize("status", [400, 401])
+def test_an_oauth_invalid_client_is_wrong_credentials_whether_400_or_401(home, capfd, status):
+    """RFC 6749 5.2: a token endpoint may refuse a client with 400 invalid_client, notably one
+    sending its secret in the body, as Vonage's does (issue 8 finding 9)."""
+    with served(sandbox_for("vonage", home.tmp_path, refused_client_status=status)) as sandbox:
+        good = sandbox.connection()
+        name = home("vonage", ConnectionInfo(**{**good.__dict__, "password": PASSWORD}))
+        code, out = check(capfd, name)
+    assert code == 1
+    assert ("wrong credentials: Vonage Contact Center refused login 'sandbox-vcc-client' of "
+            "connection check_vonage (HTTP 401); check its login and password") in out, out
+    assert "invalid_client" in out and PASSWORD not in out
+    assert out.rstrip().endswith(f"FAILED check {name}: 1 problem(s)")
+
+
 def test_wrong_credentials_sql_names_the_database_and_never_the_password(home, capfd,
                                                                           postgres_url):
     sandbox = GenericSqlSandbox(SIMULATOR, url=postgres_url)

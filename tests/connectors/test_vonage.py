@@ -177,12 +177,16 @@ def test_open_statuses_stay_open():
         assert_matches_truth(frame, sandbox)
 
 
-def test_wrong_client_secret_fails_clearly():
-    with served() as sandbox:
+@pytest.mark.parametrize("status", [400, 401])
+def test_wrong_client_secret_fails_clearly(status):
+    """RFC 6749 5.2: invalid_client may come as 400 (a secret sent in the body) or 401; both
+    are wrong credentials, said as HTTP 401, never retried (issue 8 finding 9)."""
+    with served(refused_client_status=status) as sandbox:
         wrong = dataclasses.replace(sandbox.connection(), password="not-the-secret")
         connector = connector_for(sandbox, connection=wrong)
-        with pytest.raises(VendorError, match=r"/Auth/connect/token: HTTP 401.*invalid_client"):
+        with pytest.raises(VendorError, match=r"/Auth/connect/token: HTTP 401\b.*invalid_client"):
             list(connector.extract(*(NIGHTS[0].start_utc, NIGHTS[0].end_utc)))
+        assert sandbox.requests == [("POST", "/Auth/connect/token")]
 
 
 def test_a_client_without_the_stats_scope_fails_clearly():
