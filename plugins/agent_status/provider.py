@@ -108,7 +108,8 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "sqlalchemy_url": _text(
                 "Database URL", "A SQLAlchemy URL without the password, e.g. "
                 "mssql+pyodbc://wfm@ccm-host:1433/CCMData?driver=ODBC+Driver+18+for+SQL+Server "
-                "or informix://cms-host:50000/cms; the password field is used"),
+                "or ibm_db_sa://wfm@cms-host:9089/cms (Avaya CMS on Informix, extra "
+                "[informix]); the password field is used"),
             "timezone": _text(
                 "Database time zone", "IANA zone the ACD stores local times in (Avaya CMS, "
                 "Mitel, Sikom, generic SQL), e.g. Europe/Oslo; an integration's "
