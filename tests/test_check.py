@@ -241,14 +241,15 @@ def test_unreachable_rest_host_fails_at_once_naming_host_and_port(home, capfd):
     assert PASSWORD not in out
 
 
-def test_unresolvable_token_url_is_named(home, capfd):
+@pytest.mark.parametrize("extra", ["auth_url", "token_url"])
+def test_unresolvable_token_url_is_named(home, capfd, extra):
     name = home("genesys_cloud", ConnectionInfo(
         conn_id="x", host="http://127.0.0.1:9", login="client", password=PASSWORD,
-        extra={"token_url": "https://login.no-such-tenant.invalid/oauth/token"}))
+        extra={extra: "https://login.no-such-tenant.invalid/oauth/token"}))
     code, out = check(capfd, name)
     assert code == 1
     assert ("host unreachable: login.no-such-tenant.invalid:443 (connection "
-            "check_genesys_cloud extra token_url) (the name does not resolve: DNS)") in out, out
+            f"check_genesys_cloud extra {extra}) (the name does not resolve: DNS)") in out, out
     assert "host unreachable: 127.0.0.1:9" in out  # both endpoints, one line each
     assert PASSWORD not in out
 

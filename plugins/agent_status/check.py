@@ -186,9 +186,10 @@ def unreachable_endpoints(connection: ConnectionInfo, spec: VendorSpec) -> list[
     endpoints = []
     if connection.host:
         endpoints.append(("host", connection.base_url()))
-    token_url = connection.extra.get("token_url")
-    if isinstance(token_url, str) and token_url:
-        endpoints.append(("extra token_url", token_url))
+    for name in ("auth_url", "token_url"):  # the token URL, under either name (auth.py)
+        url = connection.extra.get(name)
+        if isinstance(url, str) and url:
+            endpoints.append((f"extra {name}", url))
     import requests
 
     problems, probed = [], set()

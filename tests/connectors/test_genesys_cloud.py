@@ -146,6 +146,13 @@ def test_region_gives_token_url_and_api_host():
     assert connector.http.base_url == "https://api.mypurecloud.de"
     with pytest.raises(VendorError, match="region"):
         GenesysCloudConnector(ConnectionInfo(conn_id="gc", login="id", password="s"), integration())
+    # the token URL under the provider form's name, auth_url, or the former token_url
+    for name in ("auth_url", "token_url"):
+        connection = ConnectionInfo(conn_id="gc", host="https://api.example", login="id",
+                                    password="secret", extra={name: "https://id.example/token"})
+        connector = GenesysCloudConnector(connection, integration())
+        assert connector.auth.token_url == "https://id.example/token"
+        assert connector.http.base_url == "https://api.example"
 
 
 def test_effective_timeline_rule_on_the_cases_the_sandbox_does_not_produce():

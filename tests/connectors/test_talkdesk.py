@@ -240,6 +240,8 @@ def test_token_and_api_urls_by_region():
                                                  "https://api.talkdeskappca.com")
     assert urls("https://api.example", token_url="https://id.example/oauth/token") == (
         "https://id.example/oauth/token", "https://api.example")
+    assert urls("https://api.example", auth_url="https://id.example/oauth/token") == (
+        "https://id.example/oauth/token", "https://api.example")  # the provider form's name
     with pytest.raises(VendorError, match="account"):
         urls()
     with pytest.raises(VendorError, match="region"):

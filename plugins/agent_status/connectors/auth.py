@@ -15,6 +15,13 @@ from agent_status.connectors.http import Auth, RetriableError, RetryPolicy, clas
 REFUSED_CLIENT_ERRORS = ("invalid_client", "invalid_grant", "unauthorized_client")
 
 
+def token_url_of(connection) -> str | None:
+    """The OAuth token URL a connection names: extra ``auth_url``, else ``token_url``. Airflow's
+    UI masks every extra whose name contains "token", so the connection form's field is
+    ``auth_url`` (provider.py); ``token_url`` keeps working for existing connections."""
+    return connection.extra.get("auth_url") or connection.extra.get("token_url") or None
+
+
 class BasicAuth(Auth):
     def __init__(self, user: str, password: str):
         self._auth = requests.auth.HTTPBasicAuth(user, password)

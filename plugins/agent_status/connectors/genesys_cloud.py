@@ -2,7 +2,7 @@
 
 The contract, as the API pages tell it:
 - OAuth2 client credentials (connection login/password) at ``https://login.{region}/oauth/token``
-  (or extra ``token_url``); the API at the connection host, else ``https://api.{region}`` (2.2).
+  (or extra ``auth_url``, formerly ``token_url``); the API at the connection host, else ``https://api.{region}`` (2.2).
 - ``GET /api/v2/users`` maps ``userId`` to ``username``, the identifier statuses are matched on
   (0.1, 2.4); ``state=any`` so that agents deactivated since still resolve.
 - ``POST /api/v2/analytics/users/details/query`` over windows of at most 7 days, the limit of
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from agent_status.connectors.auth import OAuthClientCredentials
+from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import HttpClient, RetriableError
 from agent_status.connectors.paging import PageNumberPaginator
@@ -73,10 +73,11 @@ class GenesysCloudConnector(Connector):
         self.max_pages = self.options["max_pages"]
         self.window = dt.timedelta(days=self.options.get("window_days", UNFILTERED_MAX_DAYS))
         region = connection.extra.get("region", "")
-        token_url = connection.extra.get("token_url")
+        token_url = token_url_of(connection)
         if not region and not (token_url and connection.host):
             raise VendorError(f"connection {connection.conn_id}: set extra 'region' (e.g. "
-                              "'mypurecloud.de'), or both a host and extra 'token_url'")
+                              "'mypurecloud.de'), or both a host and extra 'auth_url' (or "
+                              "'token_url')")
         self.auth = OAuthClientCredentials(token_url or f"https://login.{region}/oauth/token",
                                            connection.login, connection.password)
         self.http = HttpClient(connection.base_url() if connection.host

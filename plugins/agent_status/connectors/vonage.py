@@ -1,7 +1,8 @@
 """Vonage Contact Center: agent states from the Insights Stats WFM endpoint (vendors.md 8).
 
 Credentials (8.2): OAuth2 client credentials with scope ``stats``, the client id and secret
-(connection login and password) sent in the token request body, at extra ``token_url`` or else
+(connection login and password) sent in the token request body, at extra ``auth_url`` (formerly
+``token_url``) or else
 ``https://{region}.cc.vonage.com/Auth/connect/token`` for extra ``region`` emea, nam or apac.
 The API is at the connection host, else ``https://{region}.api.newvoicemedia.com``; every call
 sends ``Accept: application/vnd.newvoicemedia.v3+json``.
@@ -41,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 
-from agent_status.connectors.auth import OAuthClientCredentials
+from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import HttpClient, RetriableError
 from agent_status.connectors.paging import PageNumberPaginator
@@ -77,10 +78,11 @@ class VonageConnector(Connector):
             raise VendorError(f"integration {integration.name}: option include must be one of "
                               f"{INCLUDES}, got {self.include!r}")
         region = connection.extra.get("region")
-        token_url = connection.extra.get("token_url")
+        token_url = token_url_of(connection)
         if region not in REGIONS and not (token_url and connection.host):
             raise VendorError(f"connection {connection.conn_id}: set extra 'region' to one of "
-                              f"{REGIONS} (got {region!r}), or both a host and extra 'token_url'")
+                              f"{REGIONS} (got {region!r}), or both a host and extra 'auth_url' "
+                              "(or 'token_url')")
         self.auth = OAuthClientCredentials(
             token_url or f"https://{region}.cc.vonage.com/Auth/connect/token",
             connection.login, connection.password, scope="stats", client_auth="body")

@@ -94,7 +94,8 @@ class VonageSandbox(HttpSandbox):
     def connection(self) -> ConnectionInfo:
         return ConnectionInfo(conn_id="vonage_sandbox", conn_type="http", host=self.base_url,
                               login=CLIENT_ID, password=CLIENT_SECRET,
-                              extra={"region": "emea", "token_url": self.base_url + TOKEN_PATH})
+                              # auth_url: the provider form's name for the token URL
+                              extra={"region": "emea", "auth_url": self.base_url + TOKEN_PATH})
 
     @property
     def empty_pages(self) -> list[dict[str, Any]]:
