@@ -140,11 +140,13 @@ def test_a_status_is_told_by_its_record_whatever_its_activity_name(activity):
 
 
 @pytest.mark.parametrize("link_header", [True, False], ids=["link", "no_link"])
-@pytest.mark.parametrize("count_headers", [True, False], ids=["total", "no_total"])
-def test_pages_are_read_to_the_short_page_with_or_without_link_and_total(link_header,
-                                                                         count_headers):
-    """5.3: Google's pages disagree on whether Link, Total and Per-Page are sent."""
-    with served(link_header=link_header, count_headers=count_headers) as sandbox:
+@pytest.mark.parametrize("total_header", [True, False], ids=["total", "no_total"])
+@pytest.mark.parametrize("per_page_header", [True, False], ids=["per_page", "no_per_page"])
+def test_pages_are_read_to_the_short_page_with_or_without_link_total_and_per_page(
+        link_header, total_header, per_page_header):
+    """5.3: Google's page and tap-ujet disagree on whether Link, Total and Per-Page are sent."""
+    with served(link_header=link_header, total_header=total_header,
+                per_page_header=per_page_header) as sandbox:
         frame = extract(sandbox, *FIRST, per_page=40)
 
         pages = log_pages(sandbox)
@@ -158,11 +160,23 @@ def test_a_per_page_above_100_is_read_as_100():
     """5.3: UJET reduces a larger per to 100: a page of 100 must not look like the last one."""
     with pytest.raises(ValueError, match="per_page.*at most 100"):
         VENDORS["ujet"].check_options({"per_page": 250})
-    with served(count_headers=False, link_header=False) as sandbox:
+    with served(total_header=False, per_page_header=False, link_header=False) as sandbox:
         frame = extract(sandbox, *FIRST, per_page=250)  # past validation, as a stale config
 
         assert max(page for page, _ in log_pages(sandbox)) > 1
         assert_matches_truth(frame, sandbox, *FIRST)
+
+
+def test_a_page_size_other_than_the_per_asked_fails_rather_than_ending_early():
+    """Issue 8 finding 6: the per asked for decides what a full page is; a Per-Page header is
+    only checked against it, so a server paging by 30 is no silent end after page 1."""
+    with served(serves_per=30) as sandbox:
+        with pytest.raises(VendorError, match=r"UJET agent_activity_logs .*page 1 announces pages "
+                                              r"of 30 records although 40 were asked for"):
+            extract(sandbox, *FIRST, per_page=40)
+    with served(serves_per=30, per_page_header=False) as sandbox:  # Total then tells
+        with pytest.raises(VendorError, match=r"page 1 is the last .* of the \d+ records"):
+            extract(sandbox, *FIRST, per_page=40)
 
 
 def test_a_page_short_of_the_total_header_fails():
@@ -173,14 +187,14 @@ def test_a_page_short_of_the_total_header_fails():
 
 
 def test_a_server_ignoring_the_page_parameter_fails_instead_of_looping():
-    with served(repeats_after=2, count_headers=False) as sandbox:
+    with served(repeats_after=2, total_header=False) as sandbox:
         with pytest.raises(VendorError, match=r"UJET agent_activity_logs .*page 3 repeats page 2"):
             extract(sandbox, *FIRST, per_page=50)
         assert len(log_pages(sandbox)) == 3
 
 
 def test_paging_is_bounded_by_max_pages():
-    with served(count_headers=False) as sandbox:
+    with served(total_header=False) as sandbox:
         with pytest.raises(VendorError, match=r"UJET agent_activity_logs .*more than 3 pages "
                                               r"of 20 records.*max_pages"):
             extract(sandbox, *FIRST, per_page=20, max_pages=3)

@@ -11,10 +11,13 @@ The contract:
 - ``GET /agent_activity_logs`` sorted by ``started_at`` ascending, filtered on
   ``started_at[from]`` and ``started_at[to]``, paged with ``page``/``per`` (5.3). Whether a page
   follows is not something the API reliably says (Google: it "doesn't explicitly indicate" it;
-  tap-ujet: ``Link`` missing through a client API bug), so pages are asked for by number until
-  one holds fewer records than a full page (``Per-Page`` header, else ``per``, at most 100);
-  a ``Total`` header, when sent, must be reached, else the read is truncated; a ``Link`` header
-  is ignored. Paging is bounded (``max_pages``), and a page repeating the previous one fails.
+  tap-ujet: headers missing through a client API bug), so pages are asked for by number until
+  one holds fewer records than the ``per`` asked for (at most 100), as Google's page says to
+  compare with "your page size"; a ``Total`` header (Google: the header gives the number of
+  records; tap-ujet reads ``total``), when sent, must be reached, else the read is truncated;
+  a ``Per-Page`` header (read by tap-ujet only) is a consistency check: one that differs from
+  ``per`` fails, since every page would then look like the last; a ``Link`` header is
+  ignored. Paging is bounded (``max_pages``), and a page repeating the previous one fails.
   ``started_at[to]`` is not confirmed (5.3, 11): nothing relies on it, the records are filtered
   here too and a page reaching past the window ends that window's read.
 - 10 requests a second per customer (5.3): one ``RateBudget`` for every request of the connector.
@@ -130,7 +133,7 @@ class UjetConnector(Connector):
                                   f"{str(records)[:200]}")
             pages.advance(records, fingerprint=tuple(r.get("id") for r in records),
                           total=_count(response, "Total", what),
-                          page_size=_count(response, "Per-Page", what))
+                          announced_size=_count(response, "Per-Page", what))
             yield records
 
     def emails(self) -> dict[str, str]:
@@ -219,7 +222,8 @@ def _starts(records: list[dict[str, Any]], what: str) -> pd.Series:
 
 
 def _count(response, name: str, what: str) -> int | None:
-    """A count header (``Total``, ``Per-Page``, 5.3) as an integer; None when not sent."""
+    """A count header (``Total``, 5.3; ``Per-Page``, tap-ujet) as an integer; None when not
+    sent."""
     value = response.headers.get(name)
     if value is None or not str(value).strip():
         return None
