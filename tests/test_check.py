@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import socket
 from contextlib import contextmanager
 from urllib.parse import quote_plus
@@ -138,6 +139,25 @@ def test_check_reads_a_sample_equal_to_the_truth_and_reports_the_mappings(vendor
     assert out.rstrip().endswith(f"ok     check {name}: can import")
     if vendor == "five9":
         assert runs == 1  # at most one report run of the domain's quota (1.3)
+
+
+def test_ujet_agents_whose_status_began_before_the_look_behind_are_counted(home, capfd):
+    """Issue 8 finding 5: check says how many agents have no status read before the sample."""
+    with served(sandbox_for("ujet", home.tmp_path)) as sandbox:
+        name = home("ujet", sandbox.connection(), look_behind_days=0.1)
+        integration = get_integration(name)
+        _night, start, end = sample_window(integration, NIGHT)
+        truth = sandbox.expected(start, end)
+        code, out = check(capfd, name)
+    # agents whose status at the sample's start began before the 0.1-day look-behind
+    late = set(truth.external_user_id[truth.start_utc < pd.Timestamp(start)
+                                      - pd.Timedelta(days=0.1)])
+    found = re.search(r"warning    : UJET: (\d+) agent\(s\) have no status starting in the "
+                      r"0\.1 day\(s\) read before .*raise look_behind_days .*: (.*)", out)
+    assert found, out
+    named = set(re.findall(r"(\S+@\S+) \(from", found.group(2)))
+    assert int(found.group(1)) == len(named) > 0 and named <= late
+    assert code == 0, out
 
 
 def test_wrong_credentials_rest_names_them_and_never_prints_the_secret(home, capfd):

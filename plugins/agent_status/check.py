@@ -138,6 +138,7 @@ def check_integration(integration: Integration, connection: ConnectionInfo | Non
         return report
     finally:
         connector.close()
+    report.warnings += getattr(connector, "warnings", [])  # what the read could not tell
     report.seen.append(("read", f"{len(raw)} raw status event(s) in "
                                 f"{time.monotonic() - started:.1f} s"))
     from agent_status.pipeline.normalise import normalise

@@ -285,3 +285,48 @@ def test_a_connection_without_credentials_fails_before_any_request():
         with pytest.raises(VendorError, match="login/password"):
             UjetConnector(bare, integration())
         assert sandbox.requests == []
+
+
+def test_a_status_begun_before_the_look_behind_is_warned_about_naming_agent_and_option(caplog):
+    """Issue 8 finding 5 (5.3): records are found by start; a status begun before the
+    look-behind is not read, and the agents it concerns are named with the option to raise."""
+    look_behind = dt.timedelta(hours=12)
+    expected = contract.truth(UjetSandbox(SIMULATOR), START, END)
+    lost = expected[expected.start_utc < pd.Timestamp(START - look_behind)]
+    assert 0 < lost.external_user_id.nunique() < len(SIMULATOR.agents)
+    with served() as sandbox, caplog.at_level("WARNING", logger="agent_status.connectors.ujet"):
+        connector = connector_for(sandbox, look_behind_days=0.5)
+        try:
+            frame = pd.concat(list(connector.extract(START, END)), ignore_index=True)
+        finally:
+            connector.close()
+
+    assert len(connector.warnings) == 1
+    warning = connector.warnings[0]
+    assert warning.startswith(f"UJET: {lost.external_user_id.nunique()} agent(s) have no status "
+                              "starting in the 0.5 day(s) read before")
+    assert "raise look_behind_days" in warning and warning in caplog.text
+    for email in set(lost.external_user_id):
+        assert email in warning
+    for email in set(expected.external_user_id) - set(lost.external_user_id):
+        assert email not in warning
+    # everything else is read as it is
+    kept = contract.imported(frame)
+    rest = expected[~expected.set_index(KEY).index.isin(lost.set_index(KEY).index)]
+    pd.testing.assert_frame_equal(kept, rest.reset_index(drop=True), check_dtype=False)
+
+
+def test_the_default_look_behind_reads_every_status_and_warns_of_nothing():
+    with served() as sandbox:
+        assert (contract.truth(sandbox, START, END).start_utc
+                >= pd.Timestamp(START - dt.timedelta(days=3))).all()
+        connector = connector_for(sandbox)
+        try:
+            frame = pd.concat(list(connector.extract(START, END)), ignore_index=True)
+        finally:
+            connector.close()
+
+        assert connector.look_behind == dt.timedelta(days=3) and connector.warnings == []
+        assert_matches_truth(frame, sandbox)
+    with pytest.raises(ValueError, match="look_behind_days.*at most 31"):
+        VENDORS["ujet"].check_options({"look_behind_days": 45})
