@@ -342,8 +342,9 @@ def test_an_answer_the_connector_cannot_read_at_all_is_named(home, capfd):
         name = home("genesys_cloud", sandbox.connection())
         code, out = check(capfd, name)
     assert code == 1
-    assert ("Genesys Cloud answered in a shape the connector does not expect: KeyError: "
-            "'userId'") in out, out
+    # a VendorError naming the field and the value, no bare KeyError (issue 8 finding 4)
+    assert ("PROBLEM    : Genesys Cloud userId of user details record with fields "
+            "['primaryPresence', 'routingStatus']: None") in out, out
 
 
 def test_an_empty_sample_is_a_problem_naming_the_window(home, capfd):

@@ -294,8 +294,9 @@ def _user_id(detail: Any) -> str:
     """A user-details record's ``userId`` (2.4); a record without one fails naming it."""
     user_id = detail.get("userId") if isinstance(detail, dict) else None
     if not isinstance(user_id, str) or not user_id.strip():
-        raise VendorError(f"Genesys Cloud userId of user details record "
-                          f"{str(detail)[:200]}: {user_id!r}")
+        shown = f"with fields {sorted(detail)[:10]}" if isinstance(detail, dict) else (
+            f"{str(detail)[:100]!r}")
+        raise VendorError(f"Genesys Cloud userId of user details record {shown}: {user_id!r}")
     return user_id
 
 
