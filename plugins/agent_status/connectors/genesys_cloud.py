@@ -2,7 +2,8 @@
 
 The contract, as the API pages tell it:
 - OAuth2 client credentials (connection login/password) at ``https://login.{region}/oauth/token``
-  (or extra ``auth_url``, formerly ``token_url``); the API at the connection host, else ``https://api.{region}`` (2.2).
+  (or extra ``auth_url``, formerly ``token_url``); the API at the connection host, else
+  ``https://api.{region}`` (2.2).
 - ``GET /api/v2/users`` maps ``userId`` to ``username``, the identifier statuses are matched on
   (0.1, 2.4); ``state=any`` so that agents deactivated since still resolve.
 - ``POST /api/v2/analytics/users/details/query`` over windows of at most 7 days, the limit of

@@ -42,8 +42,8 @@ The contract:
   status has no ``ended_at``.
 
 Options: ``per_page`` (100, UJET's maximum), ``max_pages`` (per window), ``requests_per_second``
-(10), ``look_behind_days`` (3), ``window_days`` (1: the read is cut into windows of that many days, so paging stays
-shallow, as Google advises tailing, 5.6).
+(10), ``look_behind_days`` (3), ``window_days`` (1: the read is cut into windows of that many
+days, so paging stays shallow, as Google advises tailing, 5.6).
 """
 
 from __future__ import annotations
