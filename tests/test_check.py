@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import socket
 from contextlib import contextmanager
 from urllib.parse import quote_plus
@@ -143,6 +144,25 @@ def test_check_reads_a_sample_equal_to_the_truth_and_reports_the_mappings(vendor
         assert runs == 1  # at most one report run of the domain's quota (1.3)
 
 
+def test_ujet_agents_whose_status_began_before_the_look_behind_are_counted(home, capfd):
+    """Issue 8 finding 5: check says how many agents have no status read before the sample."""
+    with served(sandbox_for("ujet", home.tmp_path)) as sandbox:
+        name = home("ujet", sandbox.connection(), look_behind_days=0.1)
+        integration = get_integration(name)
+        _night, start, end = sample_window(integration, NIGHT)
+        truth = sandbox.expected(start, end)
+        code, out = check(capfd, name)
+    # agents whose status at the sample's start began before the 0.1-day look-behind
+    late = set(truth.external_user_id[truth.start_utc < pd.Timestamp(start)
+                                      - pd.Timedelta(days=0.1)])
+    found = re.search(r"warning    : UJET: (\d+) agent\(s\) have no status starting in the "
+                      r"0\.1 day\(s\) read before .*raise look_behind_days .*: (.*)", out)
+    assert found, out
+    named = set(re.findall(r"(\S+@\S+) \(from", found.group(2)))
+    assert int(found.group(1)) == len(named) > 0 and named <= late
+    assert code == 0, out
+
+
 def test_wrong_credentials_rest_names_them_and_never_prints_the_secret(home, capfd):
     class EchoingVonage(VonageSandbox):
         """A token endpoint that quotes the request (the client secret) in its refusal."""
@@ -160,6 +180,21 @@ def test_wrong_credentials_rest_names_them_and_never_prints_the_secret(home, cap
             "connection check_vonage (HTTP 401)") in out, out
     assert "HTTP 401" in out and "client_secret=***" in out
     assert PASSWORD not in out and quote_plus(PASSWORD) not in out
+    assert out.rstrip().endswith(f"FAILED check {name}: 1 problem(s)")
+
+
+@pytest.mark.parametrize("status", [400, 401])
+def test_an_oauth_invalid_client_is_wrong_credentials_whether_400_or_401(home, capfd, status):
+    """RFC 6749 5.2: a token endpoint may refuse a client with 400 invalid_client, notably one
+    sending its secret in the body, as Vonage's does (issue 8 finding 9)."""
+    with served(sandbox_for("vonage", home.tmp_path, refused_client_status=status)) as sandbox:
+        good = sandbox.connection()
+        name = home("vonage", ConnectionInfo(**{**good.__dict__, "password": PASSWORD}))
+        code, out = check(capfd, name)
+    assert code == 1
+    assert ("wrong credentials: Vonage Contact Center refused login 'sandbox-vcc-client' of "
+            "connection check_vonage (HTTP 401); check its login and password") in out, out
+    assert "invalid_client" in out and PASSWORD not in out
     assert out.rstrip().endswith(f"FAILED check {name}: 1 problem(s)")
 
 
@@ -229,14 +264,15 @@ def test_unreachable_rest_host_fails_at_once_naming_host_and_port(home, capfd):
     assert PASSWORD not in out
 
 
-def test_unresolvable_token_url_is_named(home, capfd):
+@pytest.mark.parametrize("extra", ["auth_url", "token_url"])
+def test_unresolvable_token_url_is_named(home, capfd, extra):
     name = home("genesys_cloud", ConnectionInfo(
         conn_id="x", host="http://127.0.0.1:9", login="client", password=PASSWORD,
-        extra={"token_url": "https://login.no-such-tenant.invalid/oauth/token"}))
+        extra={extra: "https://login.no-such-tenant.invalid/oauth/token"}))
     code, out = check(capfd, name)
     assert code == 1
     assert ("host unreachable: login.no-such-tenant.invalid:443 (connection "
-            "check_genesys_cloud extra token_url) (the name does not resolve: DNS)") in out, out
+            f"check_genesys_cloud extra {extra}) (the name does not resolve: DNS)") in out, out
     assert "host unreachable: 127.0.0.1:9" in out  # both endpoints, one line each
     assert PASSWORD not in out
 
@@ -309,8 +345,9 @@ def test_an_answer_the_connector_cannot_read_at_all_is_named(home, capfd):
         name = home("genesys_cloud", sandbox.connection())
         code, out = check(capfd, name)
     assert code == 1
-    assert ("Genesys Cloud answered in a shape the connector does not expect: KeyError: "
-            "'userId'") in out, out
+    # a VendorError naming the field and the value, no bare KeyError (issue 8 finding 4)
+    assert ("PROBLEM    : Genesys Cloud userId of user details record with fields "
+            "['primaryPresence', 'routingStatus']: None") in out, out
 
 
 def test_an_empty_sample_is_a_problem_naming_the_window(home, capfd):

@@ -45,3 +45,14 @@ def test_airflow_finds_the_connection_types_and_hooks():
     hook = manager.hooks["agent_status_acd_database"]
     assert hook.hook_class_name == "agent_status.hooks.AcdDatabaseHook"
     assert hook.connection_testable
+
+
+def test_no_connection_field_is_masked_in_airflows_ui():
+    """Airflow's UI shows *** for an extra whose name looks secret ("token" in "token_url"):
+    the token URL field is ``auth_url`` (the connectors read both names)."""
+    from airflow._shared.secrets_masker import should_hide_value_for_key
+
+    masked = [(conn_type, name) for conn_type, family in FAMILIES.items()
+              for name in family["conn-fields"] if should_hide_value_for_key(name)]
+    assert masked == []
+    assert FAMILIES["agent_status_vonage"]["conn-fields"]["auth_url"]["label"] == "Token URL"

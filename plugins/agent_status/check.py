@@ -138,6 +138,7 @@ def check_integration(integration: Integration, connection: ConnectionInfo | Non
         return report
     finally:
         connector.close()
+    report.warnings += getattr(connector, "warnings", [])  # what the read could not tell
     report.seen.append(("read", f"{len(raw)} raw status event(s) in "
                                 f"{time.monotonic() - started:.1f} s"))
     from agent_status.pipeline.normalise import normalise
@@ -186,9 +187,10 @@ def unreachable_endpoints(connection: ConnectionInfo, spec: VendorSpec) -> list[
     endpoints = []
     if connection.host:
         endpoints.append(("host", connection.base_url()))
-    token_url = connection.extra.get("token_url")
-    if isinstance(token_url, str) and token_url:
-        endpoints.append(("extra token_url", token_url))
+    for name in ("auth_url", "token_url"):  # the token URL, under either name (auth.py)
+        url = connection.extra.get(name)
+        if isinstance(url, str) and url:
+            endpoints.append((f"extra {name}", url))
     import requests
 
     problems, probed = [], set()

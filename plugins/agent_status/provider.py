@@ -23,7 +23,8 @@ def _text(label: str, description: str, default: str | None = None,
 
 
 # connection type -> (display name, hook class, fields kept in the extra, form behaviour)
-# the extras are the names the connectors read (connectors/<vendor>.py, vendors.md 1.2-8.2)
+# the extras are the names the connectors read (connectors/<vendor>.py, vendors.md 1.2-8.2);
+# the token URL is "auth_url": Airflow's UI masks any extra whose name contains "token"
 FAMILIES: dict[str, dict[str, Any]] = {
     "agent_status_genesys_cloud": {
         "hook-name": "Genesys Cloud (agent status)",
@@ -32,7 +33,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "region": _text("Region", "Genesys Cloud region domain: the token comes from "
                             "login.<region>, the API is api.<region> (vendors.md 2.2)",
                             "mypurecloud.com"),
-            "token_url": _text("Token URL", "Only if not derived from the region"),
+            "auth_url": _text("Token URL", "Only if not derived from the region"),
         },
         "ui-field-behaviour": {
             "hidden-fields": ["port", "schema"],
@@ -64,7 +65,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "account": _text("Account name", "Your Talkdesk account: the token comes from "
                              "https://<account>.talkdeskid.com (vendors.md 4.2)"),
             "region": _text("Region", "us, eu or ca", "us", ["us", "eu", "ca"]),
-            "token_url": _text("Token URL", "Only if not derived from account and region"),
+            "auth_url": _text("Token URL", "Only if not derived from account and region"),
         },
         "ui-field-behaviour": {
             "hidden-fields": ["port", "schema"],
@@ -91,7 +92,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
         "conn-fields": {
             "region": _text("Region", "emea, nam or apac (vendors.md 8.2)", "emea",
                             ["emea", "nam", "apac"]),
-            "token_url": _text("Token URL", "Only if not derived from the region"),
+            "auth_url": _text("Token URL", "Only if not derived from the region"),
         },
         "ui-field-behaviour": {
             "hidden-fields": ["port", "schema"],
@@ -108,7 +109,8 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "sqlalchemy_url": _text(
                 "Database URL", "A SQLAlchemy URL without the password, e.g. "
                 "mssql+pyodbc://wfm@ccm-host:1433/CCMData?driver=ODBC+Driver+18+for+SQL+Server "
-                "or informix://cms-host:50000/cms; the password field is used"),
+                "or ibm_db_sa://wfm@cms-host:9089/cms (Avaya CMS on Informix, extra "
+                "[informix]); the password field is used"),
             "timezone": _text(
                 "Database time zone", "IANA zone the ACD stores local times in (Avaya CMS, "
                 "Mitel, Sikom, generic SQL), e.g. Europe/Oslo; an integration's "

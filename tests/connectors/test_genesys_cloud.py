@@ -146,6 +146,13 @@ def test_region_gives_token_url_and_api_host():
     assert connector.http.base_url == "https://api.mypurecloud.de"
     with pytest.raises(VendorError, match="region"):
         GenesysCloudConnector(ConnectionInfo(conn_id="gc", login="id", password="s"), integration())
+    # the token URL under the provider form's name, auth_url, or the former token_url
+    for name in ("auth_url", "token_url"):
+        connection = ConnectionInfo(conn_id="gc", host="https://api.example", login="id",
+                                    password="secret", extra={name: "https://id.example/token"})
+        connector = GenesysCloudConnector(connection, integration())
+        assert connector.auth.token_url == "https://id.example/token"
+        assert connector.http.base_url == "https://api.example"
 
 
 def test_effective_timeline_rule_on_the_cases_the_sandbox_does_not_produce():
@@ -283,10 +290,10 @@ def test_page_records_parse_the_same_on_arrows_path_and_pandas_path():
          "2026-10-25T08:30:00.250Z", "systemPresence": "BREAK", "organizationPresenceId": "p"},
         {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z", "systemPresence": "BREAK"},
         {"userId": "u2", "startTime": "2026-10-25T10:00:00+02:00", "systemPresence": "MEAL"}]
-    arrow = _segments(records, "systemPresence")
+    arrow = _segments(records, "primaryPresence", "systemPresence")
     odd = records + [{"userId": "u3", "startTime": "2026-10-25T09:00:00.000000001Z",
                       "endTime": "2026-10-25T09:00:01Z", "systemPresence": "AWAY"}]
-    pandas = _segments(odd, "systemPresence").sort_values("user_id", ignore_index=True)
+    pandas = _segments(odd, "primaryPresence", "systemPresence").sort_values("user_id", ignore_index=True)
     arrow = arrow.sort_values("user_id", ignore_index=True)
     assert pandas.user_id.tolist() == ["u1", "u2", "u3"] and arrow.user_id.tolist() == ["u1", "u2"]
     pandas["reason"] = pandas.reason.where(pandas.reason.notna(), None)  # NaN or None: missing
@@ -294,3 +301,39 @@ def test_page_records_parse_the_same_on_arrows_path_and_pandas_path():
     assert arrow.end.iloc[0] == pd.Timestamp("2026-10-25T08:30:00.250Z")  # closed copy wins
     assert pd.isna(arrow.end[arrow.user_id == "u2"]).all()
     assert arrow.start[arrow.user_id == "u2"].iloc[0] == pd.Timestamp("2026-10-25T08:00Z")
+
+
+@pytest.mark.parametrize(("kind", "field", "value", "message"), [
+    (None, "userId", None, r"userId of user details record .*: None"),
+    ("primaryPresence", "startTime", None,
+     r"startTime of primaryPresence segment of user [0-9a-f-]+: None"),
+    ("routingStatus", "startTime", "25/10/2026 08:00",
+     r"startTime of routingStatus segment of user [0-9a-f-]+: '25/10/2026 08:00'"),
+    ("primaryPresence", "endTime", "soon",
+     r"endTime of primaryPresence segment starting \S+ of user [0-9a-f-]+: 'soon'"),
+    ("primaryPresence", "systemPresence", None,
+     r"systemPresence of primaryPresence segment starting \S+ of user [0-9a-f-]+: None"),
+    ("routingStatus", "routingStatus", "",
+     r"routingStatus of routingStatus segment starting \S+ of user [0-9a-f-]+: ''"),
+], ids=["userId", "presence-startTime", "routing-startTime", "endTime", "systemPresence",
+        "routingStatus"])
+def test_a_record_of_unexpected_shape_fails_naming_field_and_value(kind, field, value, message):
+    """Issue 8 finding 4: a missing start, presence or routing code is no empty time or None
+    state, and a record without userId no KeyError."""
+    with served(simulator=Simulator(agent_count=2)) as sandbox:
+        original = sandbox.handle
+
+        def spoiled(method, path, query, headers, body):
+            status, extra, payload = original(method, path, query, headers, body)
+            if path == DETAILS_PATH and payload.get("userDetails"):
+                detail = payload["userDetails"][0]
+                target = detail if kind is None else detail[kind][0]
+                if value is None:
+                    target.pop(field)
+                else:
+                    target[field] = value
+            return status, extra, payload
+
+        sandbox.handle = spoiled
+        with pytest.raises(VendorError, match=r"^Genesys Cloud " + message):
+            extract(sandbox)

@@ -15,7 +15,8 @@ def read(pages: list[list[int]], *, page_size=3, max_pages=10, total=None, heade
         number = pager.next_page()
         asked.append(number)
         records = pages[number - 1] if number <= len(pages) else []
-        pager.advance(records, fingerprint=tuple(records), total=total, page_size=header_size)
+        pager.advance(records, fingerprint=tuple(records), total=total,
+                      announced_size=header_size)
     return asked
 
 
@@ -28,9 +29,13 @@ def test_a_full_page_reaching_the_total_is_the_last():
     assert read([[1, 2, 3], [4, 5, 6]], total=6) == [1, 2]
 
 
-def test_the_vendors_page_size_decides_what_a_full_page_is():
-    # asked for 5, the vendor pages by 3 (and says so): 3 records are a full page
-    assert read([[1, 2, 3], [4, 5, 6], [7]], page_size=5, header_size=3) == [1, 2, 3]
+def test_the_page_size_asked_for_decides_what_a_full_page_is():
+    """Issue 8 finding 6: an announced page size only confirms the one asked for (5.3)."""
+    assert read([[1, 2, 3], [4, 5, 6], [7]], page_size=3, header_size=3) == [1, 2, 3]
+    # asked for 5, the vendor pages by 3: every page would look like the last one
+    with pytest.raises(VendorError, match=r"Vendor thing: page 1 announces pages of 3 records "
+                                          r"although 5 were asked for"):
+        read([[1, 2, 3], [4, 5, 6], [7]], page_size=5, header_size=3)
 
 
 def test_exactly_max_pages_is_allowed_one_more_fails():

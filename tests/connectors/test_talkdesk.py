@@ -87,15 +87,21 @@ def test_output_equals_the_truth_over_two_nights_with_split_records_joined():
         assert sandbox.counts["signed_refused_expired"] == 0
 
 
-@pytest.mark.parametrize("job_done_answer", [300, 303, 200])
-@pytest.mark.parametrize("file_answer", [303, 302, 200])
-def test_every_documented_way_to_say_done_and_to_serve_the_file(job_done_answer, file_answer):
+@pytest.mark.parametrize(("job_done_answer", "file_answer", "done_to_storage"), [
+    *[(done, file, False) for done in (300, 303, 200) for file in (303, 302, 200)],
+    (300, 303, True), (303, 302, True)],
+    ids=lambda value: {True: "to_storage", False: "to_files"}.get(value, str(value)))
+def test_every_documented_way_to_say_done_and_to_serve_the_file(job_done_answer, file_answer,
+                                                                done_to_storage):
     """4.3: the job-status call redirects when done (300 with a relative Location now, 303 with
     an absolute one in the older guide) or answers 200 "done"; the file call answers 200 with
-    the report or redirects (302/303) to a signed URL; ``sending`` (older API) is no failure."""
+    the report or redirects (302/303) to a signed URL; ``sending`` (older API) is no failure.
+    A done redirect may point straight at signed storage on another origin: fetched there
+    without the bearer token (issue 8 finding 11)."""
     extra = ("sending",) if (job_done_answer + file_answer) % 2 else ()
     with served(FEW_AGENTS, job_done_answer=job_done_answer, file_answer=file_answer,
-                extra_statuses=extra, polls_per_status=2) as sandbox:
+                extra_statuses=extra, polls_per_status=2,
+                done_to_storage=done_to_storage) as sandbox:
         raw = extract(sandbox, window_days=1)
         expected = ordered(sandbox.expected(START, END))
         assert len(expected) > 300
@@ -103,8 +109,13 @@ def test_every_documented_way_to_say_done_and_to_serve_the_file(job_done_answer,
         jobs = sandbox.counts["jobs"]
         assert jobs >= 3 and sandbox.counts["downloads"] == jobs
         assert sandbox.counts["done_redirects"] == (jobs if job_done_answer != 200 else 0)
-        assert sandbox.counts["links"] == (jobs if file_answer != 200 else 0)
+        assert sandbox.counts["links"] == (jobs if file_answer != 200 or done_to_storage else 0)
         assert sandbox.counts["signed_refused_authorization"] == 0
+        files_asked = [path for _, path in sandbox.requests if "/files/" in path]
+        if done_to_storage:  # the report came from the storage's port, the API never asked
+            assert len(sandbox.storage.requests) == jobs and files_asked == []
+            assert all(url.startswith(sandbox.storage.base_url) for url in sandbox.signed_urls)
+            assert sandbox.storage.port != sandbox.port
 
 
 def test_a_status_outside_the_documented_list_is_waited_for_within_the_job_timeout():
@@ -240,6 +251,8 @@ def test_token_and_api_urls_by_region():
                                                  "https://api.talkdeskappca.com")
     assert urls("https://api.example", token_url="https://id.example/oauth/token") == (
         "https://id.example/oauth/token", "https://api.example")
+    assert urls("https://api.example", auth_url="https://id.example/oauth/token") == (
+        "https://id.example/oauth/token", "https://api.example")  # the provider form's name
     with pytest.raises(VendorError, match="account"):
         urls()
     with pytest.raises(VendorError, match="region"):

@@ -140,11 +140,13 @@ def test_a_status_is_told_by_its_record_whatever_its_activity_name(activity):
 
 
 @pytest.mark.parametrize("link_header", [True, False], ids=["link", "no_link"])
-@pytest.mark.parametrize("count_headers", [True, False], ids=["total", "no_total"])
-def test_pages_are_read_to_the_short_page_with_or_without_link_and_total(link_header,
-                                                                         count_headers):
-    """5.3: Google's pages disagree on whether Link, Total and Per-Page are sent."""
-    with served(link_header=link_header, count_headers=count_headers) as sandbox:
+@pytest.mark.parametrize("total_header", [True, False], ids=["total", "no_total"])
+@pytest.mark.parametrize("per_page_header", [True, False], ids=["per_page", "no_per_page"])
+def test_pages_are_read_to_the_short_page_with_or_without_link_total_and_per_page(
+        link_header, total_header, per_page_header):
+    """5.3: Google's page and tap-ujet disagree on whether Link, Total and Per-Page are sent."""
+    with served(link_header=link_header, total_header=total_header,
+                per_page_header=per_page_header) as sandbox:
         frame = extract(sandbox, *FIRST, per_page=40)
 
         pages = log_pages(sandbox)
@@ -158,11 +160,23 @@ def test_a_per_page_above_100_is_read_as_100():
     """5.3: UJET reduces a larger per to 100: a page of 100 must not look like the last one."""
     with pytest.raises(ValueError, match="per_page.*at most 100"):
         VENDORS["ujet"].check_options({"per_page": 250})
-    with served(count_headers=False, link_header=False) as sandbox:
+    with served(total_header=False, per_page_header=False, link_header=False) as sandbox:
         frame = extract(sandbox, *FIRST, per_page=250)  # past validation, as a stale config
 
         assert max(page for page, _ in log_pages(sandbox)) > 1
         assert_matches_truth(frame, sandbox, *FIRST)
+
+
+def test_a_page_size_other_than_the_per_asked_fails_rather_than_ending_early():
+    """Issue 8 finding 6: the per asked for decides what a full page is; a Per-Page header is
+    only checked against it, so a server paging by 30 is no silent end after page 1."""
+    with served(serves_per=30) as sandbox:
+        with pytest.raises(VendorError, match=r"UJET agent_activity_logs .*page 1 announces pages "
+                                              r"of 30 records although 40 were asked for"):
+            extract(sandbox, *FIRST, per_page=40)
+    with served(serves_per=30, per_page_header=False) as sandbox:  # Total then tells
+        with pytest.raises(VendorError, match=r"page 1 is the last .* of the \d+ records"):
+            extract(sandbox, *FIRST, per_page=40)
 
 
 def test_a_page_short_of_the_total_header_fails():
@@ -173,14 +187,14 @@ def test_a_page_short_of_the_total_header_fails():
 
 
 def test_a_server_ignoring_the_page_parameter_fails_instead_of_looping():
-    with served(repeats_after=2, count_headers=False) as sandbox:
+    with served(repeats_after=2, total_header=False) as sandbox:
         with pytest.raises(VendorError, match=r"UJET agent_activity_logs .*page 3 repeats page 2"):
             extract(sandbox, *FIRST, per_page=50)
         assert len(log_pages(sandbox)) == 3
 
 
 def test_paging_is_bounded_by_max_pages():
-    with served(count_headers=False) as sandbox:
+    with served(total_header=False) as sandbox:
         with pytest.raises(VendorError, match=r"UJET agent_activity_logs .*more than 3 pages "
                                               r"of 20 records.*max_pages"):
             extract(sandbox, *FIRST, per_page=20, max_pages=3)
@@ -271,3 +285,48 @@ def test_a_connection_without_credentials_fails_before_any_request():
         with pytest.raises(VendorError, match="login/password"):
             UjetConnector(bare, integration())
         assert sandbox.requests == []
+
+
+def test_a_status_begun_before_the_look_behind_is_warned_about_naming_agent_and_option(caplog):
+    """Issue 8 finding 5 (5.3): records are found by start; a status begun before the
+    look-behind is not read, and the agents it concerns are named with the option to raise."""
+    look_behind = dt.timedelta(hours=12)
+    expected = contract.truth(UjetSandbox(SIMULATOR), START, END)
+    lost = expected[expected.start_utc < pd.Timestamp(START - look_behind)]
+    assert 0 < lost.external_user_id.nunique() < len(SIMULATOR.agents)
+    with served() as sandbox, caplog.at_level("WARNING", logger="agent_status.connectors.ujet"):
+        connector = connector_for(sandbox, look_behind_days=0.5)
+        try:
+            frame = pd.concat(list(connector.extract(START, END)), ignore_index=True)
+        finally:
+            connector.close()
+
+    assert len(connector.warnings) == 1
+    warning = connector.warnings[0]
+    assert warning.startswith(f"UJET: {lost.external_user_id.nunique()} agent(s) have no status "
+                              "starting in the 0.5 day(s) read before")
+    assert "raise look_behind_days" in warning and warning in caplog.text
+    for email in set(lost.external_user_id):
+        assert email in warning
+    for email in set(expected.external_user_id) - set(lost.external_user_id):
+        assert email not in warning
+    # everything else is read as it is
+    kept = contract.imported(frame)
+    rest = expected[~expected.set_index(KEY).index.isin(lost.set_index(KEY).index)]
+    pd.testing.assert_frame_equal(kept, rest.reset_index(drop=True), check_dtype=False)
+
+
+def test_the_default_look_behind_reads_every_status_and_warns_of_nothing():
+    with served() as sandbox:
+        assert (contract.truth(sandbox, START, END).start_utc
+                >= pd.Timestamp(START - dt.timedelta(days=3))).all()
+        connector = connector_for(sandbox)
+        try:
+            frame = pd.concat(list(connector.extract(START, END)), ignore_index=True)
+        finally:
+            connector.close()
+
+        assert connector.look_behind == dt.timedelta(days=3) and connector.warnings == []
+        assert_matches_truth(frame, sandbox)
+    with pytest.raises(ValueError, match="look_behind_days.*at most 31"):
+        VENDORS["ujet"].check_options({"look_behind_days": 45})

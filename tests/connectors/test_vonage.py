@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import datetime as dt
 from contextlib import contextmanager
 
@@ -176,12 +177,16 @@ def test_open_statuses_stay_open():
         assert_matches_truth(frame, sandbox)
 
 
-def test_wrong_client_secret_fails_clearly():
-    with served() as sandbox:
+@pytest.mark.parametrize("status", [400, 401])
+def test_wrong_client_secret_fails_clearly(status):
+    """RFC 6749 5.2: invalid_client may come as 400 (a secret sent in the body) or 401; both
+    are wrong credentials, said as HTTP 401, never retried (issue 8 finding 9)."""
+    with served(refused_client_status=status) as sandbox:
         wrong = dataclasses.replace(sandbox.connection(), password="not-the-secret")
         connector = connector_for(sandbox, connection=wrong)
-        with pytest.raises(VendorError, match=r"/Auth/connect/token: HTTP 401.*invalid_client"):
+        with pytest.raises(VendorError, match=r"/Auth/connect/token: HTTP 401\b.*invalid_client"):
             list(connector.extract(*(NIGHTS[0].start_utc, NIGHTS[0].end_utc)))
+        assert sandbox.requests == [("POST", "/Auth/connect/token")]
 
 
 def test_a_client_without_the_stats_scope_fails_clearly():
@@ -237,4 +242,30 @@ def test_an_answer_for_another_page_than_asked_fails_naming_meta_page():
 
         sandbox.handle = wrong_page
         with pytest.raises(VendorError, match=r"field meta.page is 1 for page 2"):
+            extract(sandbox, page_size=300)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("agentId", None), ("start", None), ("start", "25/10/2026 08:00"), ("duration", "900s"),
+    ("duration", -1000), ("state", None), ("state", "")])
+def test_an_item_of_unexpected_shape_fails_naming_field_and_value(field, value):
+    """Issue 8 finding 4: no bare pandas error, no silent NaT; a null duration stays an open
+    state (test_open_statuses_stay_open)."""
+    with served() as sandbox:
+        original = sandbox.handle
+
+        def spoiled(method, path, query, headers, body):
+            status, extra, payload = original(method, path, query, headers, body)
+            if isinstance(payload, dict) and payload.get("items"):
+                item = payload["items"][-1]
+                if value is None:
+                    item.pop(field)
+                else:
+                    item[field] = value
+            return status, extra, payload
+
+        sandbox.handle = spoiled
+        with pytest.raises(VendorError, match=(
+                rf"^Vonage /stats/wfm/agent-states: {field} of item \d+ \(agentId .*, start "
+                rf".*\): {re.escape(repr(value))}$")):
             extract(sandbox, page_size=300)

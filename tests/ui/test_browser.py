@@ -310,7 +310,7 @@ def test_a_vendor_connection_is_created_from_its_labelled_form_and_tested(page, 
         sync_api.expect(form.get_by_text(label, exact=True)).to_be_visible()
     sync_api.expect(form.get_by_text("the token comes from login.<region>")).to_be_visible()
     # Airflow's extra-field labels point at no input (for= differs from the input's id)
-    form.locator("input[name=element_token_url]").fill(night.sandbox.extra["token_url"])
+    form.locator("input[name=element_auth_url]").fill(night.sandbox.extra["token_url"])
     form.get_by_role("button", name="Save").click()
 
     row = page.get_by_role("row").filter(has_text="acme_genesys_ui")

@@ -2,7 +2,8 @@
 
 The contract, as the API pages tell it:
 - OAuth2 client credentials (connection login/password) at ``https://login.{region}/oauth/token``
-  (or extra ``token_url``); the API at the connection host, else ``https://api.{region}`` (2.2).
+  (or extra ``auth_url``, formerly ``token_url``); the API at the connection host, else
+  ``https://api.{region}`` (2.2).
 - ``GET /api/v2/users`` maps ``userId`` to ``username``, the identifier statuses are matched on
   (0.1, 2.4); ``state=any`` so that agents deactivated since still resolve.
 - ``POST /api/v2/analytics/users/details/query`` over windows of at most 7 days, the limit of
@@ -45,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from agent_status.connectors.auth import OAuthClientCredentials
+from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import HttpClient, RetriableError
 from agent_status.connectors.paging import PageNumberPaginator
@@ -75,10 +76,11 @@ class GenesysCloudConnector(Connector):
         self.max_pages = self.options["max_pages"]
         self.window = dt.timedelta(days=self.options.get("window_days", UNFILTERED_MAX_DAYS))
         region = connection.extra.get("region", "")
-        token_url = connection.extra.get("token_url")
+        token_url = token_url_of(connection)
         if not region and not (token_url and connection.host):
             raise VendorError(f"connection {connection.conn_id}: set extra 'region' (e.g. "
-                              "'mypurecloud.de'), or both a host and extra 'token_url'")
+                              "'mypurecloud.de'), or both a host and extra 'auth_url' (or "
+                              "'token_url')")
         self.auth = OAuthClientCredentials(token_url or f"https://login.{region}/oauth/token",
                                            connection.login, connection.password)
         self.http = HttpClient(connection.base_url() if connection.host
@@ -89,11 +91,12 @@ class GenesysCloudConnector(Connector):
         presence, routing = [], []
         for window in split_windows(start, end, self.window):
             for detail in self._user_details(*window):
-                user_id = detail["userId"]
-                presence += [{"userId": user_id, **s} for s in detail.get("primaryPresence", [])]
-                routing += [{"userId": user_id, **s} for s in detail.get("routingStatus", [])]
-        timeline = effective_timeline(_segments(presence, "systemPresence"),
-                                      _segments(routing, "routingStatus"), start, end)
+                user_id = _user_id(detail)
+                presence += _user_segments(detail, user_id, "primaryPresence")
+                routing += _user_segments(detail, user_id, "routingStatus")
+        timeline = effective_timeline(_segments(presence, "primaryPresence", "systemPresence"),
+                                      _segments(routing, "routingStatus", "routingStatus"),
+                                      start, end)
         if timeline.empty:
             yield empty_raw_events()
             return
@@ -290,21 +293,51 @@ def _count(answer: dict[str, Any], field: str, what: str) -> int | None:
     return value
 
 
-def _segments(records: list[dict[str, Any]], code_field: str) -> pd.DataFrame:
+def _user_id(detail: Any) -> str:
+    """A user-details record's ``userId`` (2.4); a record without one fails naming it."""
+    user_id = detail.get("userId") if isinstance(detail, dict) else None
+    if not isinstance(user_id, str) or not user_id.strip():
+        shown = f"with fields {sorted(detail)[:10]}" if isinstance(detail, dict) else (
+            f"{str(detail)[:100]!r}")
+        raise VendorError(f"Genesys Cloud userId of user details record {shown}: {user_id!r}")
+    return user_id
+
+
+def _user_segments(detail: dict[str, Any], user_id: str, field: str) -> list[dict[str, Any]]:
+    """The user's ``primaryPresence`` or ``routingStatus`` segments (2.4), each tagged with
+    its userId; a field that is not a list of objects fails naming it."""
+    segments = _list(detail, field, f"Genesys Cloud user details of user {user_id}")
+    bad = next((s for s in segments if not isinstance(s, dict)), None)
+    if bad is not None:
+        raise VendorError(f"Genesys Cloud {field} of user {user_id}: {str(bad)[:200]!r} is "
+                          "not a segment object")
+    return [{"userId": user_id, **segment} for segment in segments]
+
+
+def _segments(records: list[dict[str, Any]], kind: str, code_field: str) -> pd.DataFrame:
     """Segments once per (userId, startTime); a closed copy wins over an open one (2.6).
 
-    The records become columns in Arrow's C++ code, not one Python call per value (issue 10);
-    a record Arrow cannot type (a non-text field, a time without a zone) takes pandas' path."""
+    The records become columns in Arrow's C++ code, not one Python call per value (issue 10).
+    Each field is checked: a missing or unreadable ``startTime``, an ``endTime`` that is not
+    ISO-8601, or a missing presence / routing code fails naming field, segment and value,
+    rather than becoming an empty time or a None state; such a page (or a time Arrow cannot
+    read, e.g. nanoseconds) takes the checked pandas path, which names what is wrong."""
     fields = ["userId", "startTime", "endTime", code_field, "organizationPresenceId"]
     try:
         segments = _arrow_segments(records, fields)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        frame = pd.DataFrame(records, columns=fields)
+        segments = None
+    if segments is None or segments.start.isna().any() or not _codes_present(segments.code):
+        frame = pd.DataFrame(records, columns=fields, dtype=object)
+        codes = frame[code_field]
+        bad = ~codes.map(lambda code: isinstance(code, str) and bool(code.strip()))
+        if bad.any():
+            _fail(frame, bad, kind, code_field)
         segments = pd.DataFrame({
             "user_id": frame.userId.astype(object),
-            "start": _parse_utc(frame.startTime),
-            "end": _parse_utc(frame.endTime),
-            "code": frame[code_field].astype(object),
+            "start": _parse_utc(frame, kind, "startTime", required=True),
+            "end": _parse_utc(frame, kind, "endTime", required=False),
+            "code": codes.astype(object),
             "reason": frame.organizationPresenceId.astype(object)})
     return (segments.sort_values("end", na_position="first")
             .drop_duplicates(["user_id", "start"], keep="last")
@@ -327,8 +360,30 @@ def _arrow_segments(records: list[dict[str, Any]], fields: list[str]) -> pd.Data
                          "reason": text(fields[4])})
 
 
-def _parse_utc(values: pd.Series) -> pd.Series:
-    return pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[us, UTC]")
+def _codes_present(codes: pd.Series) -> bool:
+    text = codes.astype("string")  # vectorised: no Python call per segment
+    return bool(text.notna().all() and text.str.strip().ne("").all())
+
+
+def _parse_utc(frame: pd.DataFrame, kind: str, field: str, required: bool) -> pd.Series:
+    """An ISO-8601 UTC time column (2.4); absent is allowed only where not ``required``
+    (``endTime`` of an open segment)."""
+    values = frame[field]
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna() & (values.notna() | required)
+    if bad.any():
+        _fail(frame, bad, kind, field)
+    return parsed.astype("datetime64[us, UTC]")
+
+
+def _fail(frame: pd.DataFrame, bad: pd.Series, kind: str, field: str):
+    row = frame[bad.to_numpy()].iloc[0]
+    value = row[field]
+    if isinstance(value, float) and value != value:  # NaN: the field is absent
+        value = None
+    where = "" if field == "startTime" else f" starting {row.startTime}"
+    raise VendorError(f"Genesys Cloud {field} of {kind} segment{where} of user {row.userId}: "
+                      f"{value!r}")
 
 
 def _utc(moment: dt.datetime) -> pd.Timestamp:

@@ -75,10 +75,14 @@ class ShortPagePaginator:
     """Pages numbered from ``start``, asked for until one holds fewer records than a full page
     (or none): for vendors that do not say whether more pages follow (UJET, vendors.md 5.3).
 
+    A full page is ``page_size``, the size asked for: Google's page says to compare the records
+    with "your page size" (5.3). A page size the vendor announces (``announced_size``) is only
+    checked against it: a vendor paging by another size would make every page look short.
+
     Bounded and checked: a ``total`` the pages fall short of is a truncation, a page equal to the
-    previous one means the vendor ignores ``page``, and more than ``max_pages`` pages is too
-    deep; each raises ``VendorError`` naming ``what``. A full page that reaches ``total`` ends
-    the loop without asking for an empty page.
+    previous one means the vendor ignores ``page``, a different announced page size, and more
+    than ``max_pages`` pages is too deep; each raises ``VendorError`` naming ``what``. A full
+    page that reaches ``total`` ends the loop without asking for an empty page.
     """
 
     def __init__(self, what: str, page_size: int, max_pages: int, start: int = 1):
@@ -98,16 +102,20 @@ class ShortPagePaginator:
         return self.current
 
     def advance(self, records: list[Any], fingerprint: Any, total: int | None = None,
-                page_size: int | None = None) -> None:
+                announced_size: int | None = None) -> None:
         """``fingerprint`` identifies the page's records (e.g. their ids); ``total`` and
-        ``page_size`` are what the vendor said in this answer, when it said it."""
+        ``announced_size`` are what the vendor said in this answer, when it said it."""
+        if announced_size is not None and announced_size != self.page_size:
+            raise VendorError(f"{self.what}: page {self.current} announces pages of "
+                              f"{announced_size} records although {self.page_size} were asked "
+                              "for: a full page could not be told from the last one")
         self._pages += 1
         self.read += len(records)
         if records and fingerprint == self._previous:
             raise VendorError(f"{self.what}: page {self.current} repeats page {self.current - 1}: "
                               "the vendor ignores the page parameter; the read would not end")
         self._previous = fingerprint
-        if len(records) < (page_size or self.page_size):
+        if len(records) < self.page_size:
             self.has_more = False
             if total is not None and self.read < total:
                 raise VendorError(f"{self.what}: page {self.current} is the last (it holds "

@@ -185,6 +185,10 @@ register(VendorSpec(
         "max_pages": Option(int, 1000, "pages read per started_at window before failing", 1),
         "requests_per_second": Option((int, float), 10, "request budget", 0.1, 10),  # 5.3
         "window_days": Option(int, 1, "days per started_at window", 1, 60),
+        # records are found by start (5.3): a status begun earlier than this before the night
+        # is not read; an agent whose first status read is inside the night is warned about
+        "look_behind_days": Option((int, float), 3, "days read before the night to find the "
+                                   "statuses running into it", 0, 31),
     },
 ))
 register(VendorSpec(

@@ -16,10 +16,14 @@ from agent_status.connectors.base import ConnectionInfo, VendorError
 # query limited to a few rows"), over the sample window widened by this much, not by a day
 SAMPLE_ROWS = 500
 SAMPLE_MARGIN = dt.timedelta(hours=2)
-# Airflow connection types -> SQLAlchemy dialects, for connections without a "sqlalchemy_url"
+# Airflow connection types -> SQLAlchemy dialects, for connections without a "sqlalchemy_url".
+# SQLAlchemy has no Informix dialect of its own: Avaya CMS (vendors.md 9.1) goes through IBM's
+# ibm_db_sa over its DRDA listener, the pyproject extra [informix]
 _DIALECTS = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg",
              "mssql": "mssql+pyodbc", "oracle": "oracle+oracledb", "mysql": "mysql+pymysql",
-             "informix": "informix", "sqlite": "sqlite"}
+             "informix": "ibm_db_sa", "sqlite": "sqlite"}
+# the pyproject extra that installs a dialect's driver (README "Optional database drivers")
+_EXTRAS = {"mssql": "mssql", "oracle": "oracle", "ibm_db_sa": "informix", "db2": "informix"}
 
 
 def engine_for(connection: ConnectionInfo) -> sa.Engine:
@@ -31,7 +35,30 @@ def engine_for(connection: ConnectionInfo) -> sa.Engine:
         return _create_engine(connection)
     except ModuleNotFoundError as error:  # optional database drivers (requirements extras)
         raise VendorError(f"connection {connection.conn_id}: the database driver "
-                          f"{error.name!r} is not installed; install its optional extra") from error
+                          f"{error.name!r} is not installed; install its optional extra"
+                          f"{_extra_hint(connection)}") from error
+    except sa.exc.NoSuchModuleError as error:  # a dialect no installed package provides
+        raise VendorError(f"connection {connection.conn_id}: SQLAlchemy has no dialect "
+                          f"{_dialect_name(connection)!r} installed"
+                          f"{_extra_hint(connection)} ({error})") from error
+
+
+def _dialect_name(connection: ConnectionInfo) -> str:
+    """The dialect (``name+driver``) the connection asks for, as far as it can be read."""
+    url = connection.extra.get("sqlalchemy_url")
+    if url:
+        return str(url).split("://", 1)[0]
+    return _DIALECTS.get(connection.conn_type, connection.conn_type)
+
+
+def _extra_hint(connection: ConnectionInfo) -> str:
+    dialect = _dialect_name(connection).split("+", 1)[0]
+    if dialect == "informix":  # no such dialect in SQLAlchemy or in our extras
+        return (": SQLAlchemy has no Informix dialect of its own; write the URL as "
+                "ibm_db_sa://user@host:port/database (IBM's driver, pip install "
+                "'agent-status[informix]')")
+    extra = _EXTRAS.get(dialect)
+    return f": pip install 'agent-status[{extra}]'" if extra else ""
 
 
 def _create_engine(connection: ConnectionInfo) -> sa.Engine:

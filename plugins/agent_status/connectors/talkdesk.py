@@ -2,7 +2,7 @@
 
 The contract, as the API pages tell it:
 - OAuth2 client credentials (connection login/password = client id/secret, HTTP Basic) with
-  scopes ``data-reports:read data-reports:write``, at extra ``token_url``, else
+  scopes ``data-reports:read data-reports:write``, at extra ``auth_url`` (or ``token_url``), else
   ``https://{account}.talkdeskid.com/oauth/token`` (extra ``account``) in the data center of
   extra ``region``; the API at the connection host, else that region's API host (4.2);
 - a report job (4.3), run by ``report_job.ReportJob``: ``POST /data/reports/user_status/jobs``
@@ -42,7 +42,7 @@ import pandas as pd
 import requests
 
 from agent_status.config import Integration
-from agent_status.connectors.auth import OAuthClientCredentials
+from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import HttpClient, RetriableError, RetryPolicy
 from agent_status.connectors.registry import VENDORS
@@ -204,18 +204,19 @@ class TalkdeskConnector(Connector):
 
 
 def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
-    """(token URL, API base URL) from extras ``token_url``/``account``/``region`` and the host."""
+    """(token URL, API base URL) from extras ``auth_url`` (or ``token_url``), ``account`` and
+    ``region``, and the host."""
     region = str(connection.extra.get("region", "us")).lower()
     if region not in REGIONS:
         raise VendorError(f"connection {connection.conn_id}: extra 'region' is {region!r}, not "
                           f"one of {sorted(REGIONS)}")
     id_host, api_host = REGIONS[region]
-    token_url = connection.extra.get("token_url")
+    token_url = token_url_of(connection)
     if not token_url:
         account = connection.extra.get("account")
         if not account:
             raise VendorError(f"connection {connection.conn_id}: set extra 'account' (the "
-                              "Talkdesk account name) or extra 'token_url'")
+                              "Talkdesk account name) or extra 'auth_url' (or 'token_url')")
         token_url = f"https://{account}.{id_host}/oauth/token"
     api_url = connection.base_url() if connection.host else f"https://{api_host}"
     return token_url, api_url

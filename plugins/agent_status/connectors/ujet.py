@@ -11,10 +11,13 @@ The contract:
 - ``GET /agent_activity_logs`` sorted by ``started_at`` ascending, filtered on
   ``started_at[from]`` and ``started_at[to]``, paged with ``page``/``per`` (5.3). Whether a page
   follows is not something the API reliably says (Google: it "doesn't explicitly indicate" it;
-  tap-ujet: ``Link`` missing through a client API bug), so pages are asked for by number until
-  one holds fewer records than a full page (``Per-Page`` header, else ``per``, at most 100);
-  a ``Total`` header, when sent, must be reached, else the read is truncated; a ``Link`` header
-  is ignored. Paging is bounded (``max_pages``), and a page repeating the previous one fails.
+  tap-ujet: headers missing through a client API bug), so pages are asked for by number until
+  one holds fewer records than the ``per`` asked for (at most 100), as Google's page says to
+  compare with "your page size"; a ``Total`` header (Google: the header gives the number of
+  records; tap-ujet reads ``total``), when sent, must be reached, else the read is truncated;
+  a ``Per-Page`` header (read by tap-ujet only) is a consistency check: one that differs from
+  ``per`` fails, since every page would then look like the last; a ``Link`` header is
+  ignored. Paging is bounded (``max_pages``), and a page repeating the previous one fails.
   ``started_at[to]`` is not confirmed (5.3, 11): nothing relies on it, the records are filtered
   here too and a page reaching past the window ends that window's read.
 - 10 requests a second per customer (5.3): one ``RateBudget`` for every request of the connector.
@@ -25,9 +28,13 @@ The contract:
   ``chat_id``, and its activity is not of an event family (``call_``, ``chat_``,
   ``deltacast_``, ``multicast_``). A status without a name, or a start that is not ISO-8601,
   fails naming the field, the value and the record.
-- Records are found by their start: a status that started before the window and runs into it is
-  caught by reading ``look_behind`` (3 days: a weekend off, the longest status short of a leave)
-  before the window. An agent offline for longer is not seen for that time.
+- Records are found by their start (5.3): a status that started before the window and runs into
+  it is caught by reading option ``look_behind_days`` (3: a weekend off, the longest status
+  short of a leave) before the window. An agent whose first status read starts inside the
+  window has nothing before it: either a status begun before the look-behind, lost, or a new
+  agent's first status. The two cannot be told apart from the log, so this is a warning (in the
+  task log and in ``agent-status check``) naming the agents and the option to raise, not a
+  failure, which would stop every night a new agent joins.
 - The identifier is the agent's e-mail (0.1), from ``GET /agents`` by ``agent_id``; an agent_id
   that list lacks fails the import, naming it.
 - ``vendor_activity_id`` and name are the status name: the catalogue is the tenant's own (5.5)
@@ -35,13 +42,14 @@ The contract:
   status has no ``ended_at``.
 
 Options: ``per_page`` (100, UJET's maximum), ``max_pages`` (per window), ``requests_per_second``
-(10), ``window_days`` (1: the read is cut into windows of that many days, so paging stays
-shallow, as Google advises tailing, 5.6).
+(10), ``look_behind_days`` (3), ``window_days`` (1: the read is cut into windows of that many
+days, so paging stays shallow, as Google advises tailing, 5.6).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +63,8 @@ from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.windows import split_windows
 from agent_status.frames import conform_raw_events, empty_raw_events
 
+log = logging.getLogger(__name__)
+
 API = "/manager/api/v1"
 ACTIVITY_LOGS = "agent_activity_logs"
 AGENTS = "agents"
@@ -65,7 +75,6 @@ EVENT_FAMILIES = ("call_", "chat_", "deltacast_", "multicast_")
 
 class UjetConnector(Connector):
     spec = VENDORS["ujet"]
-    look_behind = dt.timedelta(days=3)
 
     def __init__(self, connection: ConnectionInfo, integration):
         super().__init__(connection, integration)
@@ -76,6 +85,8 @@ class UjetConnector(Connector):
         self.per_page = min(self.options["per_page"], MAX_PER_PAGE)
         self.max_pages = self.options["max_pages"]
         self.window = dt.timedelta(days=self.options["window_days"])
+        self.look_behind = dt.timedelta(days=self.options["look_behind_days"])
+        self.warnings: list[str] = []  # what the last extract could not tell (check shows them)
         base = connection.base_url()
         self.http = HttpClient(base if base.endswith(API) else base + API,
                                BasicAuth(connection.login, connection.password),
@@ -87,6 +98,7 @@ class UjetConnector(Connector):
         for window in split_windows(start - self.look_behind, end, self.window):
             records += self._activity_logs(*window)
         statuses = status_intervals(records)
+        self._warn_of_unseen_beginnings(statuses, start)
         statuses = statuses[(statuses.end_utc.isna() | (statuses.end_utc > _utc(start)))
                             & (statuses.start_utc < _utc(end))]
         if statuses.empty:
@@ -97,6 +109,26 @@ class UjetConnector(Connector):
 
     def close(self) -> None:
         self.http.close()
+
+    def _warn_of_unseen_beginnings(self, statuses: pd.DataFrame, start: dt.datetime) -> None:
+        """Agents whose first status read starts after ``start``: what they did before it began
+        earlier than the look-behind, or they are new (module docstring)."""
+        first = statuses.groupby("agent_id").start_utc.min()
+        late = first[first > _utc(start)]
+        self.warnings = []
+        if late.empty:
+            return
+        emails = self.emails()
+        named = [f"{emails.get(agent, f'agent_id {agent}')} (from {moment:%Y-%m-%d %H:%M}Z)"
+                 for agent, moment in late.sort_values().items()]
+        message = (f"UJET: {len(late)} agent(s) have no status starting in the "
+                   f"{self.look_behind.total_seconds() / 86400:g} day(s) read before "
+                   f"{_iso(start)} (option look_behind_days), so their status at that time is "
+                   f"unknown until their first one: a status begun earlier is missing, unless "
+                   f"they are new; raise look_behind_days if it covers a longer absence: "
+                   f"{', '.join(named[:10])}{' ...' if len(named) > 10 else ''}")
+        self.warnings.append(message)
+        log.warning("%s", message)
 
     # -- API calls ---------------------------------------------------------------------------
 
@@ -130,7 +162,7 @@ class UjetConnector(Connector):
                                   f"{str(records)[:200]}")
             pages.advance(records, fingerprint=tuple(r.get("id") for r in records),
                           total=_count(response, "Total", what),
-                          page_size=_count(response, "Per-Page", what))
+                          announced_size=_count(response, "Per-Page", what))
             yield records
 
     def emails(self) -> dict[str, str]:
@@ -219,7 +251,8 @@ def _starts(records: list[dict[str, Any]], what: str) -> pd.Series:
 
 
 def _count(response, name: str, what: str) -> int | None:
-    """A count header (``Total``, ``Per-Page``, 5.3) as an integer; None when not sent."""
+    """A count header (``Total``, 5.3; ``Per-Page``, tap-ujet) as an integer; None when not
+    sent."""
     value = response.headers.get(name)
     if value is None or not str(value).strip():
         return None

@@ -1,7 +1,8 @@
 """Vonage Contact Center: agent states from the Insights Stats WFM endpoint (vendors.md 8).
 
 Credentials (8.2): OAuth2 client credentials with scope ``stats``, the client id and secret
-(connection login and password) sent in the token request body, at extra ``token_url`` or else
+(connection login and password) sent in the token request body, at extra ``auth_url`` (formerly
+``token_url``) or else
 ``https://{region}.cc.vonage.com/Auth/connect/token`` for extra ``region`` emea, nam or apac.
 The API is at the connection host, else ``https://{region}.api.newvoicemedia.com``; every call
 sends ``Accept: application/vnd.newvoicemedia.v3+json``.
@@ -41,7 +42,7 @@ from typing import Any
 
 import pandas as pd
 
-from agent_status.connectors.auth import OAuthClientCredentials
+from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import HttpClient, RetriableError
 from agent_status.connectors.paging import PageNumberPaginator
@@ -77,10 +78,11 @@ class VonageConnector(Connector):
             raise VendorError(f"integration {integration.name}: option include must be one of "
                               f"{INCLUDES}, got {self.include!r}")
         region = connection.extra.get("region")
-        token_url = connection.extra.get("token_url")
+        token_url = token_url_of(connection)
         if region not in REGIONS and not (token_url and connection.host):
             raise VendorError(f"connection {connection.conn_id}: set extra 'region' to one of "
-                              f"{REGIONS} (got {region!r}), or both a host and extra 'token_url'")
+                              f"{REGIONS} (got {region!r}), or both a host and extra 'auth_url' "
+                              "(or 'token_url')")
         self.auth = OAuthClientCredentials(
             token_url or f"https://{region}.cc.vonage.com/Auth/connect/token",
             connection.login, connection.password, scope="stats", client_auth="body")
@@ -165,15 +167,26 @@ def _count(meta: dict[str, Any], field: str, what: str) -> int | None:
 
 
 def agent_states(items: list[dict[str, Any]]) -> pd.DataFrame:
-    """Canonical events from items in the order fetched; per (agentId, start), the last copy."""
-    frame = pd.DataFrame(items, columns=ITEM_FIELDS)
-    missing = frame.agentId.isna() | frame.start.isna() | frame.state.isna()
-    if missing.any():
-        raise VendorError(f"Vonage {AGENT_STATES}: {int(missing.sum())} item(s) without agentId, "
-                          f"start or state, e.g. {frame[missing].iloc[0].to_dict()}")
-    start = pd.to_datetime(frame.start.astype(object), utc=True, format="ISO8601").astype(
-        "datetime64[us, UTC]")
-    duration = pd.to_timedelta(pd.to_numeric(frame.duration), unit="ms")  # null: open (8.4)
+    """Canonical events from items in the order fetched; per (agentId, start), the last copy.
+    Each field is checked (8.4): an item without ``agentId`` or ``state``, a ``start`` that is
+    not ISO-8601 or a ``duration`` that is not a number of milliseconds fails naming the field,
+    the item and the value."""
+    bad = next((item for item in items if not isinstance(item, dict)), None)
+    if bad is not None:
+        raise VendorError(f"Vonage {AGENT_STATES}: item {str(bad)[:200]!r} is not an object")
+    frame = pd.DataFrame(items, columns=ITEM_FIELDS, dtype=object)
+    for field in ("agentId", "state"):
+        values = frame[field]
+        _check(frame, ~values.map(lambda v: isinstance(v, (str, int)) and not isinstance(v, bool)
+                                  and str(v).strip() != ""), field)
+    start = pd.to_datetime(frame.start, utc=True, format="ISO8601", errors="coerce")
+    _check(frame, start.isna() | ~frame.start.map(lambda v: isinstance(v, str)), "start")
+    start = start.astype("datetime64[us, UTC]")
+    # milliseconds, null (or left out) while open (8.4)
+    numeric = frame.duration.map(lambda v: v is None or v != v or (isinstance(v, (int, float))
+                                                         and not isinstance(v, bool) and v >= 0))
+    _check(frame, ~numeric, "duration")
+    duration = pd.to_timedelta(pd.to_numeric(frame.duration), unit="ms")
     description = frame.description.astype(object).where(frame.description.fillna("").ne(""))
     events = pd.DataFrame({
         "external_user_id": frame.agentId.astype(str),
@@ -181,6 +194,18 @@ def agent_states(items: list[dict[str, Any]]) -> pd.DataFrame:
         "vendor_activity_name": (frame.state + " - " + description).fillna(frame.state),
         "reason": None, "start_utc": start, "end_utc": start + duration})
     return replace_copies(events)
+
+
+def _check(frame: pd.DataFrame, bad: pd.Series, field: str) -> None:
+    """Fail on the first item whose ``field`` is ``bad``, naming field, item and value."""
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        item = frame.iloc[position]
+        value = item[field]
+        if isinstance(value, float) and value != value:  # NaN: the field is absent
+            value = None
+        raise VendorError(f"Vonage {AGENT_STATES}: {field} of item {position + 1} (agentId "
+                          f"{item.agentId!r}, start {item.start!r}): {value!r}")
 
 
 def replace_copies(events: pd.DataFrame) -> pd.DataFrame:

@@ -17,7 +17,10 @@ It renders the simulator's truth the way the Explore report gives it:
   unfinished jobs a creation answers 429; a job reaching ``stall_at`` stays there;
 - once done, ``GET /jobs/{id}`` answers ``job_done_answer``: 300 with a relative ``Location``
   to ``/files/{id}`` (the current reference), 303 with an absolute one (the older guide), or
-  200 with status ``done`` (4.3);
+  200 with status ``done`` (4.3); with ``done_to_storage`` the 300/303 points straight at a
+  signed URL on a second port, the storage (a client following the redirect lands on the
+  report itself, 4.3: that is how Airbyte's source reads it), which refuses ``Authorization``
+  as every signed URL does; every signed URL is then on that port;
 - ``GET /files/{id}`` answers ``file_answer``: 200 with the report itself, or 302 (older guide)
   / 303 (current reference) to a signed URL served here, refused when it carries an
   ``Authorization`` header (as S3 does), after one use or ``signed_url_ttl_seconds``; the first
@@ -88,8 +91,11 @@ class TalkdeskSandbox(HttpSandbox):
                  scopes: tuple[str, ...] = (READ_SCOPE, WRITE_SCOPE),
                  job_done_answer: int = 300, file_answer: int = 303,
                  extra_statuses: tuple[str, ...] = (), report_offline: bool = False,
-                 stall_at: str | None = None, unreachable_first_urls: int = 0):
+                 stall_at: str | None = None, unreachable_first_urls: int = 0,
+                 done_to_storage: bool = False):
         super().__init__(simulator, now, faults, port)
+        # signed URLs on a second port: another origin, as signed storage is (4.3)
+        self.storage = _Storage(self) if done_to_storage else None
         if job_done_answer not in (200, 300, 303) or file_answer not in (200, 302, 303):
             raise ValueError("job_done_answer is 200, 300 or 303; file_answer 200, 302 or 303")
         self.job_done_answer, self.file_answer = job_done_answer, file_answer
@@ -113,6 +119,16 @@ class TalkdeskSandbox(HttpSandbox):
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
 
+    def start(self) -> ConnectionInfo:
+        if self.storage is not None:
+            self.storage.start()
+        return super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        if self.storage is not None:
+            self.storage.stop()
+
     def connection(self) -> ConnectionInfo:
         return ConnectionInfo(conn_id="talkdesk_sandbox", conn_type="http", host=self.base_url,
                               login=CLIENT_ID, password=CLIENT_SECRET,
@@ -126,7 +142,7 @@ class TalkdeskSandbox(HttpSandbox):
     def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
         if (method, path) == ("POST", "/oauth/token"):
             return self._issue_token(headers, body)
-        if method == "GET" and path.startswith(SIGNED):
+        if method == "GET" and path.startswith(SIGNED) and self.storage is None:
             return self._signed_file(path.removeprefix(SIGNED), headers)
         scopes = self._tokens.get(_header(headers, "Authorization").removeprefix("Bearer "))
         if scopes is None:
@@ -209,6 +225,8 @@ class TalkdeskSandbox(HttpSandbox):
         if job["status"] == "done" and self.job_done_answer != 200:  # 4.3
             files = f"{FILES}/{job_id}"
             location = files if self.job_done_answer == 300 else f"{self.base_url}{files}"
+            if self.storage is not None:  # straight to the report in signed storage
+                location = self._signed_link(job_id)
             with self._lock:
                 self.counts["done_redirects"] += 1
             return self.job_done_answer, {"Location": location}, {"job": self._job(job_id)}
@@ -223,6 +241,10 @@ class TalkdeskSandbox(HttpSandbox):
                 self.counts["downloads"] += 1
             content = "text/csv" if job["format"] == "csv" else "application/json"
             return 200, {"Content-Type": content}, job["payload"]
+        return self.file_answer, {"Location": self._signed_link(job_id)}, ""
+
+    def _signed_link(self, job_id: str) -> str:
+        """A new short-lived signed URL to the job's report (4.3)."""
         token = uuid.uuid4().hex
         with self._lock:
             expired = self.counts["links"] < self.expire_first_urls
@@ -231,12 +253,13 @@ class TalkdeskSandbox(HttpSandbox):
             expires = 0.0 if expired else time.monotonic() + self.signed_url_ttl_seconds
             self._links[token] = {"job": job_id, "used": False, "expires": expires}
         signature = hashlib.sha256(token.encode()).hexdigest()
-        host = f"http://127.0.0.1:{_closed_port()}" if unreachable else self.base_url
+        host = (f"http://127.0.0.1:{_closed_port()}" if unreachable else
+                 self.storage.base_url if self.storage is not None else self.base_url)
         location = (f"{host}{SIGNED}{token}?X-Amz-Expires="
                     f"{self.signed_url_ttl_seconds:g}&X-Amz-Signature={signature}")
         with self._lock:
             self.signed_urls.append(location)
-        return self.file_answer, {"Location": location}, ""
+        return location
 
     def _signed_file(self, token: str, headers) -> tuple[int, dict, Any]:
         xml = {"Content-Type": "application/xml"}
@@ -350,6 +373,24 @@ class TalkdeskSandbox(HttpSandbox):
                 truth = self.simulator.segments(lo.to_pydatetime(), hi.to_pydatetime())
                 _WEEKS[key] = truth[truth.state.isin(list(self.state_map))].reset_index(drop=True)
             return _WEEKS[key]
+
+
+class _Storage(HttpSandbox):
+    """Signed storage on its own port: only the report's signed URLs (4.3)."""
+
+    vendor, identifier, state_map = "talkdesk_storage", "email", {}
+
+    def __init__(self, owner: TalkdeskSandbox):
+        super().__init__(owner.simulator)
+        self.owner = owner
+
+    def connection(self) -> ConnectionInfo:
+        return ConnectionInfo(conn_id="talkdesk_storage", host=self.base_url)
+
+    def handle(self, method, path, query, headers, body) -> tuple[int, dict, Any]:
+        if method == "GET" and path.startswith(SIGNED):
+            return self.owner._signed_file(path.removeprefix(SIGNED), headers)
+        return 404, {"Content-Type": "application/xml"}, "<Error><Code>NoSuchKey</Code></Error>"
 
 
 def _moment(value: str, zone: ZoneInfo) -> dt.datetime:

@@ -3,13 +3,16 @@
 It renders the simulator's truth the way UJET serves it, with each contested detail a
 constructor argument:
 - HTTP Basic with either credential scheme, company key + secret or subdomain + API token (5.2);
-- JSON arrays paged with ``page``/``per`` (a ``per`` above 100 is reduced to 100), ``Total`` and
-  ``Per-Page`` headers and an RFC 5988 ``Link`` header (``rel="next"`` while more follow,
-  ``rel="last"``), as Google's current page says; ``link_header=False`` and
-  ``count_headers=False`` leave them out, as the older page ("doesn't explicitly indicate" more
-  records) and tap-ujet's "client API bug" note allow (5.3). ``short_page`` serves that page one
-  record short (a truncation), ``repeats_after`` serves that page again for every later one (a
-  server ignoring ``page``);
+- JSON arrays paged with ``page``/``per`` (a ``per`` above 100 is reduced to 100) (5.3). The
+  headers are contested, each one a switch: a ``Total`` header (Google's page: the response
+  header gives the number of records, without naming it; tap-ujet reads ``total``;
+  ``total_header``), a ``Per-Page`` header (tap-ujet reads ``per-page`` next to its "client
+  API bug" note, vendors.md does not list it; ``per_page_header``) and an RFC 5988 ``Link``
+  header (``rel="next"`` while more follow, ``rel="last"``: tap-ujet parses it, Google's page
+  says the API "doesn't explicitly indicate" more records; ``link_header``). ``serves_per``
+  pages by that size whatever ``per`` asks (announcing it in ``Per-Page``); ``short_page``
+  serves that page one record short (a truncation), ``repeats_after`` serves that page again
+  for every later one (a server ignoring ``page``);
 - ``started_at[from]``/``[to]`` and an ascending sort on ``started_at``; with
   ``honours_to=False`` the unconfirmed ``[to]`` is ignored and records run on past it (5.3, 11);
 - each status as one record with its status object, start, end and duration (null while open);
@@ -73,7 +76,8 @@ class UjetSandbox(HttpSandbox):
                  unlisted_emails: tuple[str, ...] = (),
                  status_activity: str = "user_status_changed",
                  undocumented_event: str | None = None, link_header: bool = True,
-                 count_headers: bool = True, short_page: int | None = None,
+                 total_header: bool = True, per_page_header: bool = True,
+                 serves_per: int | None = None, short_page: int | None = None,
                  repeats_after: int | None = None):
         """``unlisted_emails``: agents ``/agents`` leaves out although they have statuses."""
         super().__init__(simulator, now, faults, port)
@@ -81,7 +85,8 @@ class UjetSandbox(HttpSandbox):
         self.unlisted_emails = set(unlisted_emails)
         self.status_activity = status_activity
         self.undocumented_event = undocumented_event
-        self.link_header, self.count_headers = link_header, count_headers
+        self.link_header, self.total_header = link_header, total_header
+        self.per_page_header, self.serves_per = per_page_header, serves_per
         self.short_page, self.repeats_after = short_page, repeats_after
         self.schemes_used: set[str] = set()
         self.request_times: list[float] = []  # monotonic, every request reaching the sandbox
@@ -151,7 +156,7 @@ class UjetSandbox(HttpSandbox):
         return next((s for s, pair in CREDENTIALS.items() if pair == (login, password)), None)
 
     def _page(self, path, query, page, per, rows: pd.DataFrame) -> tuple[int, dict, Any]:
-        per = min(per, MAX_PER)
+        per = self.serves_per or min(per, MAX_PER)
         total = len(rows)
         served_page = min(page, self.repeats_after) if self.repeats_after else page
         part = rows.iloc[(served_page - 1) * per: served_page * per]
@@ -164,8 +169,10 @@ class UjetSandbox(HttpSandbox):
         else:
             records = part.to_dict("records")
         headers: dict[str, Any] = {}
-        if self.count_headers:
-            headers.update({"Total": total, "Per-Page": per})
+        if self.total_header:
+            headers["Total"] = total
+        if self.per_page_header:
+            headers["Per-Page"] = per
         if self.link_header:
             links = []
             if page * per < total:

@@ -4,6 +4,9 @@
 It renders the simulator's truth the way VCC serves it:
 - client credentials in the token request body; a token only for scope ``stats`` (8.2), good
   for ``token_ttl_requests`` calls; ``Accept: application/vnd.newvoicemedia.v3+json`` required;
+  a wrong client id or secret answers ``{"error": "invalid_client"}`` with
+  ``refused_client_status``: 400 (default), as RFC 6749 5.2 has it for a client that sends its
+  secret in the body, or 401, which it allows [I: vendors.md 8.2 does not say which VCC uses];
 - ``start``/``end`` at most 31 days apart, else 400 "Request window size limit exceeded 31 days"
   (8.3); ``include`` Started, StartedOrEnded or Processed (here a state is processed when it
   starts and when it ends, so Processed selects like StartedOrEnded);
@@ -67,8 +70,12 @@ class VonageSandbox(HttpSandbox):
                  faults: Faults | None = None, port: int = 0, *, token_ttl_requests: int = 50,
                  granted_scopes: tuple[str, ...] = ("stats",),
                  provisional: dt.timedelta = dt.timedelta(minutes=10),
-                 extra_empty_page: bool = False, paging: PagingFaults | None = None):
+                 extra_empty_page: bool = False, paging: PagingFaults | None = None,
+                 refused_client_status: int = 400):
         super().__init__(simulator, now, faults, port)
+        if refused_client_status not in (400, 401):
+            raise ValueError("refused_client_status is 400 or 401 (RFC 6749 5.2)")
+        self.refused_client_status = refused_client_status
         self.token_ttl_requests = token_ttl_requests
         self.granted_scopes = set(granted_scopes)
         self.provisional = provisional
@@ -87,7 +94,8 @@ class VonageSandbox(HttpSandbox):
     def connection(self) -> ConnectionInfo:
         return ConnectionInfo(conn_id="vonage_sandbox", conn_type="http", host=self.base_url,
                               login=CLIENT_ID, password=CLIENT_SECRET,
-                              extra={"region": "emea", "token_url": self.base_url + TOKEN_PATH})
+                              # auth_url: the provider form's name for the token URL
+                              extra={"region": "emea", "auth_url": self.base_url + TOKEN_PATH})
 
     @property
     def empty_pages(self) -> list[dict[str, Any]]:
@@ -147,7 +155,7 @@ class VonageSandbox(HttpSandbox):
         if form.get("grant_type") != "client_credentials":
             return 400, {}, {"error": "unsupported_grant_type"}
         if (form.get("client_id"), form.get("client_secret")) != (CLIENT_ID, CLIENT_SECRET):
-            return 401, {}, {"error": "invalid_client"}
+            return self.refused_client_status, {}, {"error": "invalid_client"}
         scopes = set(form.get("scope", "").split())
         if "stats" not in scopes or not scopes <= self.granted_scopes:
             return 400, {}, {"error": "invalid_scope"}
