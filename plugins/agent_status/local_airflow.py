@@ -49,6 +49,9 @@ class LocalAirflow:
                     "AIRFLOW__API__PORT": str(port),
                     "AIRFLOW__API__BASE_URL": self.url,
                     "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+                    # task processes at once: a few per core, not one per DAG on 2 cores
+                    "AIRFLOW__CORE__PARALLELISM": os.environ.get(
+                        "AIRFLOW__CORE__PARALLELISM", str(max(2, 2 * (os.cpu_count() or 1)))),
                     **(extra_env or {})}
         self.processes: list[subprocess.Popen] = []
         self._token: str | None = None

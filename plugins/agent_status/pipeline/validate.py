@@ -24,6 +24,10 @@ from agent_status import PROJECT_ROOT
 from agent_status.nights import Night
 
 log = logging.getLogger(__name__)
+# GX logs hundreds of INFO lines at import and on every run ("Skipping registering function",
+# "Saving 1 Fluent Datasources"): noise in a task's log, each line a message to Airflow's
+# supervisor. Its warnings and errors still show.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 NO_EDGE_SPACES = r"^\S(?:.*\S)?$"
 
