@@ -188,7 +188,10 @@ class PagesInMemory:
     the network would deliver it."""
 
     def __init__(self, pages):
+        from agent_status.connectors.http import RetryPolicy
+
         self.pages = pages
+        self.retry, self.sleep = RetryPolicy(), time.sleep  # the connector's page checks use them
 
     def post_json(self, path: str, body, **kwargs):
         import requests
