@@ -71,15 +71,17 @@ def test_output_equals_the_simulator_truth_over_two_nights():
 def test_copies_of_a_status_in_different_chunks_are_kept_once(monkeypatch):
     """The records become columns a few at a time (peak memory, issue 10): a status whose copies
     fall in different chunks (vendors.md 2.6) is still kept once, its closed copy winning."""
-    from agent_status.connectors.genesys_cloud import _once, _segments
+    from agent_status.connectors.genesys_cloud import _segments
 
     closed = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
               "endTime": "2026-10-25T08:30:00.000Z", "systemPresence": "BREAK"}
     open_copy = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
                  "systemPresence": "BREAK"}
+    no_routing = _segments([], "routingStatus")
     for chunks in ([[closed], [open_copy]], [[open_copy], [closed]]):
-        kept = _once([_segments(records, "systemPresence") for records in chunks])
-        assert kept.end.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
+        presence = pd.concat([_segments(records, "systemPresence") for records in chunks])
+        got = effective_timeline(presence, no_routing, START, END)
+        assert got.end_utc.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
 
     monkeypatch.setattr("agent_status.connectors.genesys_cloud._CHUNK_RECORDS", 7)
     with served() as sandbox:

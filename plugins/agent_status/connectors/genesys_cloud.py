@@ -88,7 +88,7 @@ class GenesysCloudConnector(Connector):
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         # records become columns a chunk at a time, so the night is never held as dicts (the
-        # peak memory, issue 10); the copies across chunks are dropped once at the end (2.6)
+        # peak memory, issue 10); effective_timeline keeps copies across chunks once (2.6)
         presence, routing, records = [], [], ([], [])
         for window in split_windows(start, end, self.window):
             for detail in self._user_details(*window):
@@ -104,7 +104,8 @@ class GenesysCloudConnector(Connector):
         if records[0] or records[1] or not presence:
             presence.append(_segments(records[0], "systemPresence"))
             routing.append(_segments(records[1], "routingStatus"))
-        timeline = effective_timeline(_once(presence), _once(routing), start, end)
+        timeline = effective_timeline(pd.concat(presence, ignore_index=True),
+                                      pd.concat(routing, ignore_index=True), start, end)
         if timeline.empty:
             yield empty_raw_events()
             return
@@ -219,44 +220,43 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame,
                        start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     """One timeline per user from presence and routing segments (rule in the module docstring).
 
-    Both frames have user_id, start, end (NaT = open), code; presence also reason. Each user's
-    time is cut at every boundary of either timeline; each piece takes the presence and the
-    routing segment covering it (an as-of search), and consecutive pieces of the same status are
-    joined again. Vectorised over sorted integer keys (user, time rank): no Python object per
+    Both frames have user_id, start, end (NaT = open), code; presence also reason; a segment
+    may come several times (2.6) and is kept once. Each user's time is cut at every boundary of
+    either timeline; each piece takes the presence and the routing segment covering it (an
+    as-of search), and consecutive pieces of the same status are joined again. Vectorised over sorted integer keys (user, time rank): no Python object per
     row except the output's text (issue 10).
     """
     columns = ["user_id", *RAW_EVENT_COLUMNS[1:]]
     if presence.empty:
         return pd.DataFrame({c: [] for c in columns})
-    routing = routing[routing.code != OFF_QUEUE]
     users, names = pd.factorize(pd.concat([presence.user_id.astype(object),
                                            routing.user_id.astype(object)], ignore_index=True),
                                 sort=True)
-    p_user, r_user = users[:len(presence)], users[len(presence):]
-    p_start, p_end, r_start, r_end = (_micros(presence.start), _micros(presence.end),
-                                      _micros(routing.start), _micros(routing.end))
-    # every boundary of either timeline, as (user, rank of the time) in one sortable integer
-    times = np.unique(np.concatenate([p_start, p_end, r_start, r_end]))
-    span = len(times)
+    p_user, p_start, p_end, p_code, p_reason = _copies_once(
+        users[:len(presence)], presence, presence.reason)
+    r_user, r_start, r_end, r_code, _ = _copies_once(users[len(presence):], routing, None)
+    routed_status = r_code != OFF_QUEUE
+    r_user, r_start, r_end, r_code = (a[routed_status] for a in (r_user, r_start, r_end, r_code))
+    # every boundary of either timeline, as (user, time code) in one sortable integer
+    (p_start, p_end, r_start, r_end), span, moments = _time_codes(
+        [p_start, p_end, r_start, r_end], len(names))
     cuts = np.unique(np.concatenate([
-        u.astype(np.int64) * span + np.searchsorted(times, t)
+        u.astype(np.int64) * span + t
         for u, t in ((p_user, p_start), (p_user, p_end), (r_user, r_start), (r_user, r_end))]))
     cut_user, cut_rank = np.divmod(cuts, span)
     same_user = cut_user[1:] == cut_user[:-1]
     piece_key = cuts[:-1][same_user]
     piece_user, piece_start, piece_end = (cut_user[:-1][same_user], cut_rank[:-1][same_user],
                                           cut_rank[1:][same_user])
-    presence_no = _covering(piece_key, piece_user, piece_start, p_user,
-                            np.searchsorted(times, p_start), np.searchsorted(times, p_end), span)
-    routing_no = _covering(piece_key, piece_user, piece_start, r_user,
-                           np.searchsorted(times, r_start), np.searchsorted(times, r_end), span)
+    presence_no = _covering(piece_key, piece_user, piece_start, p_user, p_start, p_end, span)
+    routing_no = _covering(piece_key, piece_user, piece_start, r_user, r_start, r_end, span)
     inside = presence_no >= 0
     piece_user, piece_start, piece_end, presence_no, routing_no = (
         a[inside] for a in (piece_user, piece_start, piece_end, presence_no, routing_no))
 
     # the activity as an integer: presence codes first, then ON_QUEUE/<routing code>
-    p_codes, p_names = pd.factorize(presence.code.astype(object), use_na_sentinel=False)
-    r_codes, r_names = pd.factorize(routing.code.astype(object), use_na_sentinel=False)
+    p_codes, p_names = pd.factorize(p_code, use_na_sentinel=False)
+    r_codes, r_names = pd.factorize(r_code, use_na_sentinel=False)
     on_queue_code = np.asarray(p_names, dtype=object) == ON_QUEUE
     on_queue = on_queue_code[p_codes][presence_no]
     routed = on_queue & (routing_no >= 0)
@@ -269,9 +269,9 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame,
     first = np.ones(len(presence_no), dtype=bool)
     first[1:] = ((presence_no[1:] != presence_no[:-1]) | (routing_no[1:] != routing_no[:-1])
                  | (piece_user[1:] != piece_user[:-1]) | (piece_start[1:] != piece_end[:-1]))
-    last = np.append(first[1:], True)
+    last = np.append(first[1:], True)[:len(first)]
     run_presence, run_activity = presence_no[first], activity[first]
-    run_start, run_end = times[piece_start[first]], times[piece_end[last]]
+    run_start, run_end = moments(piece_start[first]), moments(piece_end[last])
 
     # uncovered ON_QUEUE is known only inside the interval the routing status was read for
     start_us, end_us = (_utc(moment).value // 1000 for moment in (start, end))  # .value: ns
@@ -284,8 +284,7 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame,
     run_end = np.where(bare & (run_end != _OPEN_US), np.minimum(run_end, end_us), run_end)
     run_end = np.where(run_end == _OPEN_US, np.iinfo(np.int64).min, run_end)  # NaT: still open
 
-    reasons = presence.reason.astype(object).to_numpy()
-    reasons = np.where(~on_queue_code[p_codes] & pd.notna(reasons), reasons, None)
+    reasons = np.where(~on_queue_code[p_codes] & pd.notna(p_reason), p_reason, None)
     labels = np.asarray([_label(a) if isinstance(a, str) else None for a in activities],
                         dtype=object)
     return pd.DataFrame({
@@ -295,6 +294,40 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame,
         "reason": pd.Series(reasons[run_presence], dtype=object),
         "start_utc": _stamps(run_start),
         "end_utc": _stamps(run_end)})
+
+
+def _time_codes(stamps: list[np.ndarray], users: int):
+    """Microsecond stamps as small non-negative codes in the same order, ``span`` (codes are
+    below it, so ``user * span + code`` sorts by user then time) and the decoding function: the
+    offset from the earliest stamp (an open end just after the latest) when that fits in 62
+    bits with the users, else the rank among the distinct stamps (a sort more)."""
+    every = np.concatenate(stamps)
+    low, closed = every.min(), every[every != _OPEN_US]
+    high = (closed.max() if len(closed) else low) + 1  # the code of an open end, as an offset
+    if (high - low + 1) * max(users, 1) < 2 ** 62:
+        def moments(codes):
+            return np.where(codes == high - low, _OPEN_US, codes + low)
+
+        return ([np.where(t == _OPEN_US, high, t) - low for t in stamps], int(high - low + 1),
+                moments)
+    times = np.unique(every)
+    return [np.searchsorted(times, t) for t in stamps], len(times), times.__getitem__
+
+
+def _copies_once(user: np.ndarray, segments: pd.DataFrame, reason: pd.Series | None):
+    """user, start, end (microseconds), code, reason arrays of the segments once per (user,
+    start), whichever chunk each copy came in: a closed copy over an open one, else the latest
+    end (2.6)."""
+    start, end = _micros(segments.start), _micros(segments.end)
+    order = np.lexsort((np.where(end == _OPEN_US, np.iinfo(np.int64).min, end), start, user))
+    kept_user, kept_start = user[order], start[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = (kept_user[1:] != kept_user[:-1]) | (kept_start[1:] != kept_start[:-1])
+    rows = np.sort(order[last])
+    reasons = np.full(len(rows), None, dtype=object) if reason is None \
+        else reason.astype(object).to_numpy()[rows]
+    return (user[rows], start[rows], end[rows], segments.code.astype(object).to_numpy()[rows],
+            reasons)
 
 
 def _covering(piece_key: np.ndarray, piece_user: np.ndarray, piece_start: np.ndarray,
@@ -320,15 +353,6 @@ def _micros(values: pd.Series) -> np.ndarray:
 
 def _stamps(micros: np.ndarray) -> pd.Series:
     return pd.Series(micros.view("M8[us]")).dt.tz_localize("UTC")
-
-
-def _once(chunks: list[pd.DataFrame]) -> pd.DataFrame:
-    """The chunks' segments once per (user_id, start), a closed copy over an open one: the
-    rule ``_segments`` applies within a chunk, applied across chunks (2.6)."""
-    if len(chunks) == 1:
-        return chunks[0]
-    return (pd.concat(chunks, ignore_index=True).sort_values("end", na_position="first")
-            .drop_duplicates(["user_id", "start"], keep="last").reset_index(drop=True))
 
 
 def _list(answer: Any, field: str, what: str) -> list[Any]:
