@@ -223,8 +223,9 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame,
     Both frames have user_id, start, end (NaT = open), code; presence also reason; a segment
     may come several times (2.6) and is kept once. Each user's time is cut at every boundary of
     either timeline; each piece takes the presence and the routing segment covering it (an
-    as-of search), and consecutive pieces of the same status are joined again. Vectorised over sorted integer keys (user, time rank): no Python object per
-    row except the output's text (issue 10).
+    as-of search), and consecutive pieces of the same status are joined again. Vectorised
+    over sorted integer (user, time) keys: no Python object per row but the output's text
+    (issue 10).
     """
     columns = ["user_id", *RAW_EVENT_COLUMNS[1:]]
     if presence.empty:
