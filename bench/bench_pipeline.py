@@ -9,7 +9,10 @@ is measured). In the same run, on the same bytes:
   code), normalise, employee join + quarantine, Great Expectations, remap, and the load into
   PostgreSQL (first load, then replacing the night) and into SQLite;
 - a four-night run (a night plus three lookback nights, same size per night) through the
-  Airflow tasks' own ``transform`` and ``load``, for its peak memory.
+  Airflow tasks' own ``transform`` and ``load``, for its peak memory;
+- one SQL vendor's rows: a night of BENCH_EVENTS statuses in a PostgreSQL status table, read by
+  the generic SQL connector (vendors.md 10.2; its query, local-time placement and checks) and
+  normalised, against the same floor (printed, outside the RESULT line, which is Genesys').
 
 Each measurement runs in its own process so that peak RSS is its own. The last line is
 ``RESULT end_to_end_over_floor_postgresql=... end_to_end_over_floor_sqlite=...
@@ -188,7 +191,10 @@ class PagesInMemory:
     the network would deliver it."""
 
     def __init__(self, pages):
+        from agent_status.connectors.http import RetryPolicy
+
         self.pages = pages
+        self.retry, self.sleep = RetryPolicy(), time.sleep  # the connector's page checks use them
 
     def post_json(self, path: str, body, **kwargs):
         import requests
@@ -310,6 +316,59 @@ def one_night(pages_path: str) -> dict:
             "peak_rss_mb": peak_mb()}
 
 
+SQL_QUERY = ("SELECT login AS agentidentifier, began AS starttime, ended AS endtime, "
+             "state AS activity FROM acd_state_log "
+             "WHERE began < :end_local AND (ended IS NULL OR ended > :start_local)")
+
+
+def sql_vendor_table() -> str:
+    """A vendor database with one night of N statuses for AGENTS agents in local (UTC) time, the
+    generic contract's table (untimed: it is the vendor's side); returns its URL."""
+    import psycopg
+
+    url = fresh_database("agent_status_bench_vendor")
+    rng = np.random.default_rng(2)
+    per_agent = max(1, N // AGENTS)
+    durations = rng.integers(1, 2 * 86_400 // per_agent, size=(AGENTS, per_agent))
+    starts = np.cumsum(durations, axis=1) - durations
+    base = np.datetime64(DAY.replace(tzinfo=None), "s")
+    began = np.datetime_as_string(base + starts.astype("timedelta64[s]")).ravel()
+    ended = np.datetime_as_string(base + (starts + durations).astype("timedelta64[s]")).ravel()
+    states = np.asarray(["Available", "Talking", "Wrap", "Break"])[
+        rng.integers(0, 4, size=AGENTS * per_agent)]
+    logins = np.repeat([f"agent{i:05d}@example.com" for i in range(AGENTS)], per_agent)
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE acd_state_log (login TEXT NOT NULL, state TEXT NOT NULL, "
+                       "began TIMESTAMP NOT NULL, ended TIMESTAMP)")
+        with cursor.copy("COPY acd_state_log FROM STDIN") as copy:
+            for row in zip(logins, states, began, ended):
+                copy.write_row(row)
+        cursor.execute("CREATE INDEX acd_state_log_began ON acd_state_log (began)")
+    return url
+
+
+def sql_vendor(url: str) -> dict:
+    """The generic SQL connector reading the night's rows, then normalise."""
+    from agent_status.config import Integration
+    from agent_status.connectors.base import ConnectionInfo
+    from agent_status.connectors.generic_sql import GenericSqlConnector
+    from agent_status.pipeline.normalise import normalise
+
+    integration = Integration("bench_sql", "generic_sql", "bench_vendor_db", "UTC", DAY.date(),
+                              options={"query": SQL_QUERY})
+    connector = GenericSqlConnector(ConnectionInfo(
+        "bench_vendor_db", conn_type="postgres",
+        extra={"sqlalchemy_url": url.replace("postgresql://", "postgresql+psycopg://", 1)}),
+        integration)
+    s, the_night = Stages(), night(DAY)
+    import pandas as pd
+
+    raw = s.run("generic SQL rows (connector)", len, lambda: pd.concat(
+        list(connector.extract(the_night.start_utc, the_night.end_utc)), ignore_index=True))
+    s.run("normalise", len, normalise, raw, the_night, connector.overlap_rule)
+    return {"seconds": sum(s.seconds.values()), "peak_rss_mb": peak_mb()}
+
+
 FOUR_DAYS = [DAY - dt.timedelta(days=k) for k in (3, 2, 1, 0)]
 
 
@@ -389,7 +448,7 @@ def child(which: str, *args: str) -> dict:
 def main() -> int:
     if len(sys.argv) > 1:
         run = {"floor": floor_night, "one-night": one_night, "stage": stage_four_nights,
-               "four-nights": four_nights}
+               "four-nights": four_nights, "sql-vendor": sql_vendor}
         print(json.dumps(run[sys.argv[1]](*sys.argv[2:])))
         return 0
     started = time.perf_counter()
@@ -407,9 +466,13 @@ def main() -> int:
     print("four-night run:", flush=True)
     staged = child("stage", str(work))
     four = child("four-nights", staged["raw_path"])
+    print("one SQL vendor (generic SQL, PostgreSQL source):", flush=True)
+    sql = child("sql-vendor", sql_vendor_table())
     base = floor_result["floor"]
     print(f"end to end: postgresql {one['postgresql']:.2f} s, sqlite {one['sqlite']:.2f} s; "
           f"floor {base:.2f} s; bench {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"generic SQL rows + normalise: {sql['seconds']:.2f} s, {sql['seconds'] / base:.2f} "
+          f"times the floor, peak RSS {sql['peak_rss_mb']} MB", flush=True)
     print(f"RESULT end_to_end_over_floor_postgresql={one['postgresql'] / base:.2f} "
           f"end_to_end_over_floor_sqlite={one['sqlite'] / base:.2f} "
           f"peak_rss_mb={one['peak_rss_mb']} four_night_peak_rss_mb={four['peak_rss_mb']} "

@@ -168,6 +168,7 @@ def transform(manifest: dict) -> dict:
                                       "events_defaulted": defaulted}})
         log.info("%s night %s: %d segments, %d quarantined, %d defaulted to Present",
                  integration.name, night.label, len(segments), len(quarantined), defaulted)
+        del segments, mapped, quarantined, joined, events  # before the next night is read
     return {**manifest, "nights": out_nights}
 
 

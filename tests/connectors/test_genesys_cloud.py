@@ -68,6 +68,31 @@ def test_output_equals_the_simulator_truth_over_two_nights():
         assert len(seen) > len(set(seen))
 
 
+def test_copies_of_a_status_in_different_chunks_are_kept_once(monkeypatch):
+    """The records become columns a few at a time (peak memory, issue 10): a status whose copies
+    fall in different chunks (vendors.md 2.6) is still kept once, its closed copy winning."""
+    from agent_status.connectors.genesys_cloud import _segments
+
+    closed = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
+              "endTime": "2026-10-25T08:30:00.000Z", "systemPresence": "BREAK"}
+    open_copy = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
+                 "systemPresence": "BREAK"}
+    no_routing = _segments([], "routingStatus")
+    for chunks in ([[closed], [open_copy]], [[open_copy], [closed]]):
+        presence = pd.concat([_segments(records, "systemPresence") for records in chunks])
+        got = effective_timeline(presence, no_routing, START, END)
+        assert got.end_utc.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
+
+    monkeypatch.setattr("agent_status.connectors.genesys_cloud._CHUNK_RECORDS", 7)
+    with served() as sandbox:
+        frame = extract(sandbox, page_size=10)
+
+        assert not frame.duplicated(["external_user_id", "start_utc"]).any()
+        assert_matches_truth(frame, sandbox)
+        seen = [user for page in sandbox.pages for user in page.user_ids]
+        assert len(seen) > len(set(seen))
+
+
 def test_survives_rate_limits_server_errors_token_expiry_and_short_pages():
     faults = Faults(rate_limit_every=5, server_error_every=7, retry_after_seconds=0)
     with served(faults=faults, token_ttl_requests=4) as sandbox:

@@ -109,3 +109,27 @@ def test_reading_one_night_from_staging_equals_normalising_everything(tmp_path, 
         if rule == "later_start_wins":
             assert len(part) < len(raw) / 2
         pd.testing.assert_frame_equal(normalise(part, night, rule), whole)
+
+
+def test_a_staged_night_holds_each_distinct_text_once(tmp_path):
+    """Issue 10: a night's text columns share one Python string per distinct value, rather than
+    one per row (which fragmented the heap night after night in a run with lookback nights)."""
+    from agent_status.frames import conform_raw_events
+    from agent_status.pipeline.normalise import read_night
+
+    start = pd.Timestamp("2026-11-01", tz="UTC")
+    starts = start + pd.to_timedelta(range(0, 3000, 10), unit="s")
+    raw = pd.DataFrame({"external_user_id": [f"agent{i % 3}" for i in range(len(starts))],
+                        "vendor_activity_id": "READY", "vendor_activity_name": "Ready",
+                        "reason": [None, "r1", "r2"] * (len(starts) // 3),
+                        "start_utc": starts, "end_utc": starts + pd.Timedelta(seconds=10)})
+    path = tmp_path / "raw.parquet"
+    raw.to_parquet(path, index=False)
+    night = Night(start.to_pydatetime(), (start + pd.Timedelta(days=1)).to_pydatetime(),
+                  start.date())
+    part = conform_raw_events(read_night(path, night))
+    assert len(part) == len(raw)
+    for column in ("external_user_id", "vendor_activity_id", "vendor_activity_name", "reason"):
+        values = part[column].dropna()
+        assert len({id(v) for v in values}) == values.nunique(), column
+    pd.testing.assert_frame_equal(part, conform_raw_events(raw))

@@ -46,3 +46,33 @@ def test_a_near_miss_never_points_at_an_agent_present_in_the_data():
     assert hints["ann"].startswith("no employee has this identifier")  # 'Ann' is present too
     # a mapping absent from the data is still a likely typo
     assert hint_for("40201", employees, {"40201"}) == "one character from '40200' (employee E1006)"
+
+
+def test_hints_pick_the_same_near_miss_as_a_scan_of_every_mapping():
+    """The hints index the mappings (issue 10); the pick must stay the first mapping, in the
+    mappings' order, that a scan with ``_one_edit`` finds: substitution, swap, insertion,
+    deletion, at the ends and in the middle, across lengths."""
+    import random
+
+    from agent_status.pipeline.quarantine import Hints, _one_edit
+
+    rng = random.Random(7)
+    uids = list(dict.fromkeys("".join(rng.choice("ab1") for _ in range(rng.randint(0, 6)))
+                              for _ in range(300)))
+    employees = pd.DataFrame({"external_user_id": uids,
+                              "employee_id": [f"E{i}" for i in range(len(uids))]})
+    in_data = set(uids[::7])
+    hints = Hints(employees, in_data)
+    known = [u for u in uids if u not in in_data]
+    probes = {"".join(rng.choice("ab1c") for _ in range(rng.randint(0, 7))) for _ in range(400)}
+    checked = 0
+    for probe in sorted(probes - set(uids)):
+        if any(u.strip().casefold() == probe.strip().casefold() for u in known):
+            continue
+        scan = next((u for u in known if abs(len(u) - len(probe)) <= 1 and _one_edit(u, probe)),
+                    None)
+        expected = (f"one character from {scan!r} (employee E{uids.index(scan)})" if scan is not None
+                    else "no employee has this identifier: add it to employee_external_ids")
+        assert hints(probe) == expected, probe
+        checked += scan is not None
+    assert checked > 50

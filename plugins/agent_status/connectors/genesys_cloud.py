@@ -62,7 +62,8 @@ USER_DETAILS_QUERY = "/api/v2/analytics/users/details/query"
 UNFILTERED_MAX_DAYS = 7  # vendors.md 2.3
 ON_QUEUE = "ON_QUEUE"
 OFF_QUEUE = "OFF_QUEUE"
-_OPEN = pd.Timestamp("2200-01-01", tz="UTC")  # stands for a missing endTime while intersecting
+_OPEN_US = pd.Timestamp("2200-01-01", tz="UTC").value // 1000  # a missing endTime, microseconds
+_CHUNK_RECORDS = 50_000  # records held as dicts before they become columns (peak memory)
 
 
 class GenesysCloudConnector(Connector):
@@ -88,15 +89,23 @@ class GenesysCloudConnector(Connector):
         self._usernames: dict[str, str] | None = None
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        presence, routing = [], []
+        # records become columns a chunk at a time, so the night is never held as dicts (the
+        # peak memory, issue 10); effective_timeline keeps copies across chunks once (2.6)
+        presence, routing, records = [], [], ([], [])
         for window in split_windows(start, end, self.window):
             for detail in self._user_details(*window):
                 user_id = _user_id(detail)
-                presence += _user_segments(detail, user_id, "primaryPresence")
-                routing += _user_segments(detail, user_id, "routingStatus")
-        timeline = effective_timeline(_segments(presence, "primaryPresence", "systemPresence"),
-                                      _segments(routing, "routingStatus", "routingStatus"),
-                                      start, end)
+                records[0].extend(_user_segments(detail, user_id, "primaryPresence"))
+                records[1].extend(_user_segments(detail, user_id, "routingStatus"))
+                if len(records[0]) + len(records[1]) >= _CHUNK_RECORDS:
+                    presence.append(_segments(records[0], "primaryPresence", "systemPresence"))
+                    routing.append(_segments(records[1], "routingStatus", "routingStatus"))
+                    records = ([], [])
+        if records[0] or records[1] or not presence:
+            presence.append(_segments(records[0], "primaryPresence", "systemPresence"))
+            routing.append(_segments(records[1], "routingStatus", "routingStatus"))
+        timeline = effective_timeline(pd.concat(presence, ignore_index=True),
+                                      pd.concat(routing, ignore_index=True), start, end)
         if timeline.empty:
             yield empty_raw_events()
             return
@@ -211,67 +220,140 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame,
                        start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     """One timeline per user from presence and routing segments (rule in the module docstring).
 
-    Both frames have user_id, start, end (NaT = open), code; presence also reason. Each user's
-    time is cut at every boundary of either timeline; each piece takes the presence and the
-    routing segment covering it (an as-of join), and consecutive pieces of the same status are
-    joined again.
+    Both frames have user_id, start, end (NaT = open), code; presence also reason; a segment
+    may come several times (2.6) and is kept once. Each user's time is cut at every boundary of
+    either timeline; each piece takes the presence and the routing segment covering it (an
+    as-of search), and consecutive pieces of the same status are joined again. Vectorised
+    over sorted integer (user, time) keys: no Python object per row but the output's text
+    (issue 10).
     """
     columns = ["user_id", *RAW_EVENT_COLUMNS[1:]]
     if presence.empty:
         return pd.DataFrame({c: [] for c in columns})
-    presence = presence.assign(end=presence.end.fillna(_OPEN), presence_no=np.arange(len(presence)))
-    routing = routing[routing.code != OFF_QUEUE]
-    routing = routing.assign(end=routing.end.fillna(_OPEN), routing_no=np.arange(len(routing)))
+    users, names = pd.factorize(pd.concat([presence.user_id.astype(object),
+                                           routing.user_id.astype(object)], ignore_index=True),
+                                sort=True)
+    p_user, p_start, p_end, p_code, p_reason = _copies_once(
+        users[:len(presence)], presence, presence.reason)
+    r_user, r_start, r_end, r_code, _ = _copies_once(users[len(presence):], routing, None)
+    routed_status = r_code != OFF_QUEUE
+    r_user, r_start, r_end, r_code = (a[routed_status] for a in (r_user, r_start, r_end, r_code))
+    # every boundary of either timeline, as (user, time code) in one sortable integer
+    (p_start, p_end, r_start, r_end), span, moments = _time_codes(
+        [p_start, p_end, r_start, r_end], len(names))
+    cuts = np.unique(np.concatenate([
+        u.astype(np.int64) * span + t
+        for u, t in ((p_user, p_start), (p_user, p_end), (r_user, r_start), (r_user, r_end))]))
+    cut_user, cut_rank = np.divmod(cuts, span)
+    same_user = cut_user[1:] == cut_user[:-1]
+    piece_key = cuts[:-1][same_user]
+    piece_user, piece_start, piece_end = (cut_user[:-1][same_user], cut_rank[:-1][same_user],
+                                          cut_rank[1:][same_user])
+    presence_no = _covering(piece_key, piece_user, piece_start, p_user, p_start, p_end, span)
+    routing_no = _covering(piece_key, piece_user, piece_start, r_user, r_start, r_end, span)
+    inside = presence_no >= 0
+    piece_user, piece_start, piece_end, presence_no, routing_no = (
+        a[inside] for a in (piece_user, piece_start, piece_end, presence_no, routing_no))
 
-    cuts = pd.concat([frame[["user_id", side]].set_axis(["user_id", "start"], axis=1)
-                      for frame in (presence, routing) for side in ("start", "end")])
-    cuts = cuts.drop_duplicates().sort_values(["user_id", "start"])
-    pieces = cuts.assign(end=cuts.groupby("user_id").start.shift(-1)).dropna(subset=["end"])
-    pieces = _covering(pieces, presence[["user_id", "start", "end", "presence_no", "code", "reason"]])
-    pieces = _covering(pieces, routing[["user_id", "start", "end", "routing_no", "code"]]
-                       .rename(columns={"code": "routing"}))
-    pieces = pieces[pieces.presence_no.notna()].sort_values(["user_id", "start"])
+    # the activity as an integer: presence codes first, then ON_QUEUE/<routing code>
+    p_codes, p_names = pd.factorize(p_code, use_na_sentinel=False)
+    r_codes, r_names = pd.factorize(r_code, use_na_sentinel=False)
+    on_queue_code = np.asarray(p_names, dtype=object) == ON_QUEUE
+    on_queue = on_queue_code[p_codes][presence_no]
+    routed = on_queue & (routing_no >= 0)
+    routing_no = np.where(routed, routing_no, -1)
+    activity = np.where(routed, len(p_names) + r_codes[np.maximum(routing_no, 0)] if len(r_codes)
+                        else 0, p_codes[presence_no])
+    activities = np.asarray([*p_names, *(f"{ON_QUEUE}/{r}" if isinstance(r, str) else None
+                                         for r in r_names)], dtype=object)
 
-    on_queue = pieces.code.eq(ON_QUEUE)
-    routed = on_queue & pieces.routing_no.notna()
-    pieces = pieces.assign(
-        activity=pieces.code.where(~routed, ON_QUEUE + "/" + pieces.routing.astype(object)),
-        reason=pieces.reason.astype(object).where(~on_queue & pieces.reason.notna(), None),
-        routing_no=pieces.routing_no.where(routed, -1))
-    key = pieces[["user_id", "presence_no", "routing_no"]]
-    first = (key != key.shift()).any(axis=1) | pieces.start.ne(pieces.end.shift())
-    last = first.shift(-1, fill_value=True)
-    runs = pd.DataFrame({
-        "user_id": pieces.user_id[first].to_numpy(),
-        "vendor_activity_id": pieces.activity[first].to_numpy(),
-        "reason": pd.Series(pieces.reason[first].to_numpy(), dtype=object),
-        "start_utc": pieces.start[first].to_numpy(),
-        "end_utc": pieces.end[last].to_numpy()})
+    first = np.ones(len(presence_no), dtype=bool)
+    first[1:] = ((presence_no[1:] != presence_no[:-1]) | (routing_no[1:] != routing_no[:-1])
+                 | (piece_user[1:] != piece_user[:-1]) | (piece_start[1:] != piece_end[:-1]))
+    last = np.append(first[1:], True)[:len(first)]
+    run_presence, run_activity = presence_no[first], activity[first]
+    run_start, run_end = moments(piece_start[first]), moments(piece_end[last])
 
     # uncovered ON_QUEUE is known only inside the interval the routing status was read for
-    start_ts, end_ts = _utc(start), _utc(end)
-    bare = runs.vendor_activity_id.eq(ON_QUEUE)
-    runs = runs[~bare | ((runs.start_utc < end_ts) & (runs.end_utc > start_ts))].copy()
-    bare = runs.vendor_activity_id.eq(ON_QUEUE)
-    runs.loc[bare, "start_utc"] = runs.start_utc[bare].clip(lower=start_ts)
-    closed_bare = bare & runs.end_utc.ne(_OPEN)
-    runs.loc[closed_bare, "end_utc"] = runs.end_utc[closed_bare].clip(upper=end_ts)
-    runs["end_utc"] = runs.end_utc.where(runs.end_utc.ne(_OPEN))
-    labels = {code: _label(code) for code in runs.vendor_activity_id.unique()}
-    runs["vendor_activity_name"] = runs.vendor_activity_id.map(labels)
-    return runs[columns].reset_index(drop=True)
+    start_us, end_us = (_utc(moment).value // 1000 for moment in (start, end))  # .value: ns
+    bare = (run_activity < len(p_names)) & on_queue_code[np.minimum(run_activity, len(p_names) - 1)]
+    keep = ~bare | ((run_start < end_us) & (run_end > start_us))
+    bare, run_presence, run_activity, run_start, run_end, run_user = (
+        a[keep] for a in (bare, run_presence, run_activity, run_start, run_end,
+                          piece_user[first]))
+    run_start = np.where(bare, np.maximum(run_start, start_us), run_start)
+    run_end = np.where(bare & (run_end != _OPEN_US), np.minimum(run_end, end_us), run_end)
+    run_end = np.where(run_end == _OPEN_US, np.iinfo(np.int64).min, run_end)  # NaT: still open
+
+    reasons = np.where(~on_queue_code[p_codes] & pd.notna(p_reason), p_reason, None)
+    labels = np.asarray([_label(a) if isinstance(a, str) else None for a in activities],
+                        dtype=object)
+    return pd.DataFrame({
+        "user_id": pd.Series(np.asarray(names, dtype=object)[run_user], dtype=object),
+        "vendor_activity_id": pd.Series(activities[run_activity], dtype=object),
+        "vendor_activity_name": pd.Series(labels[run_activity], dtype=object),
+        "reason": pd.Series(reasons[run_presence], dtype=object),
+        "start_utc": _stamps(run_start),
+        "end_utc": _stamps(run_end)})
 
 
-def _covering(pieces: pd.DataFrame, segments: pd.DataFrame) -> pd.DataFrame:
-    """Each piece with the segment of the same user that covers it (latest start wins)."""
-    segments = segments.rename(columns={"start": "segment_start", "end": "segment_end"})
-    joined = pd.merge_asof(pieces.sort_values("start"), segments.sort_values("segment_start"),
-                           left_on="start", right_on="segment_start", by="user_id",
-                           direction="backward")
-    covered = joined.segment_end > joined.start
-    extra = [c for c in segments.columns if c not in ("user_id",)]
-    joined[extra] = joined[extra].where(covered)
-    return joined.drop(columns=["segment_start", "segment_end"])
+def _time_codes(stamps: list[np.ndarray], users: int):
+    """Microsecond stamps as small non-negative codes in the same order, ``span`` (codes are
+    below it, so ``user * span + code`` sorts by user then time) and the decoding function: the
+    offset from the earliest stamp (an open end just after the latest) when that fits in 62
+    bits with the users, else the rank among the distinct stamps (a sort more)."""
+    every = np.concatenate(stamps)
+    low, closed = every.min(), every[every != _OPEN_US]
+    high = (closed.max() if len(closed) else low) + 1  # the code of an open end, as an offset
+    if (high - low + 1) * max(users, 1) < 2 ** 62:
+        def moments(codes):
+            return np.where(codes == high - low, _OPEN_US, codes + low)
+
+        return ([np.where(t == _OPEN_US, high, t) - low for t in stamps], int(high - low + 1),
+                moments)
+    times = np.unique(every)
+    return [np.searchsorted(times, t) for t in stamps], len(times), times.__getitem__
+
+
+def _copies_once(user: np.ndarray, segments: pd.DataFrame, reason: pd.Series | None):
+    """user, start, end (microseconds), code, reason arrays of the segments once per (user,
+    start), whichever chunk each copy came in: a closed copy over an open one, else the latest
+    end (2.6)."""
+    start, end = _micros(segments.start), _micros(segments.end)
+    order = np.lexsort((np.where(end == _OPEN_US, np.iinfo(np.int64).min, end), start, user))
+    kept_user, kept_start = user[order], start[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = (kept_user[1:] != kept_user[:-1]) | (kept_start[1:] != kept_start[:-1])
+    rows = np.sort(order[last])
+    reasons = np.full(len(rows), None, dtype=object) if reason is None \
+        else reason.astype(object).to_numpy()[rows]
+    return (user[rows], start[rows], end[rows], segments.code.astype(object).to_numpy()[rows],
+            reasons)
+
+
+def _covering(piece_key: np.ndarray, piece_user: np.ndarray, piece_start: np.ndarray,
+              user: np.ndarray, start: np.ndarray, end: np.ndarray, span: int) -> np.ndarray:
+    """The row of the segment of the same user covering each piece (latest start wins), -1 if
+    none: the as-of search on (user, start rank) keys."""
+    key = user.astype(np.int64) * span + start
+    order = np.argsort(key, kind="stable")
+    at = np.searchsorted(key[order], piece_key, side="right") - 1
+    row = order[np.maximum(at, 0)] if len(order) else np.zeros(len(piece_key), dtype=np.int64)
+    covered = (at >= 0) & (user[row] == piece_user) & (end[row] > piece_start) if len(order) \
+        else np.zeros(len(piece_key), dtype=bool)
+    return np.where(covered, row, -1)
+
+
+def _micros(values: pd.Series) -> np.ndarray:
+    """Microseconds since the epoch; an open end (NaT) as the far-future ``_OPEN_US``."""
+    stamps = pd.DatetimeIndex(values)
+    stamps = stamps.tz_localize("UTC") if stamps.tz is None else stamps.tz_convert("UTC")
+    micros = stamps.as_unit("us").asi8
+    return np.where(pd.isna(values).to_numpy(), _OPEN_US, micros)
+
+
+def _stamps(micros: np.ndarray) -> pd.Series:
+    return pd.Series(micros.view("M8[us]")).dt.tz_localize("UTC")
 
 
 def _list(answer: Any, field: str, what: str) -> list[Any]:

@@ -254,8 +254,8 @@ def _binary_rows(batch, types: list[str]) -> bytes:
     fields = []  # (lengths, payload writer) per column
     for column, pg_type in zip(batch.columns, types):
         null = column.is_null().to_numpy(zero_copy_only=False)
-        if pg_type == "text":
-            column = column.cast(pa.large_string())
+        if pg_type == "text":  # a NULL as "" (Arrow may keep bytes behind a NULL): no bytes
+            column = pc.fill_null(column.cast(pa.large_string()), "")
             _, offsets, values = column.buffers()
             offsets = np.frombuffer(offsets, np.int64)[column.offset:column.offset + n + 1]
             values = np.frombuffer(values, np.uint8) if values is not None else \
@@ -288,11 +288,12 @@ def _binary_rows(batch, types: list[str]) -> bytes:
         if kind == "fixed":
             values, valid = payload
             _put(out, at[valid], values[valid])
-        else:
+        else:  # the column's bytes in one piece, each row's moved to its place in the tuples
             offsets, values = payload
-            counts = np.maximum(lengths, 0)  # Arrow may keep bytes behind a NULL: skip them
-            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            out[np.repeat(at, counts) + within] = values[np.repeat(offsets[:-1], counts) + within]
+            counts = np.diff(offsets)
+            shift = np.repeat(at - offsets[:-1], counts)
+            shift += np.arange(offsets[0], offsets[-1])
+            out[shift] = values[offsets[0]:offsets[-1]]
         at = at + np.maximum(lengths, 0)
     return out.tobytes()
 

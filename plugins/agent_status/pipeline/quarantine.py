@@ -6,6 +6,7 @@ operator most likely made, so the mapping can be fixed; the next run replays the
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -15,8 +16,8 @@ def split_unmapped(segments: pd.DataFrame, employees: pd.DataFrame) -> tuple[pd.
     joined = segments.merge(lookup, on="external_user_id", how="left")
     unmapped = joined.employee_id.isna()
     quarantined = joined[unmapped].drop(columns="employee_id")
-    in_data = set(segments.external_user_id.unique())
-    hints = {uid: hint_for(uid, lookup, in_data) for uid in quarantined.external_user_id.unique()}
+    hint = Hints(lookup, set(segments.external_user_id.unique()))
+    hints = {uid: hint(uid) for uid in quarantined.external_user_id.unique()}
     quarantined = quarantined.assign(
         quarantine_reason="unmapped external user id",
         hint=quarantined.external_user_id.map(hints))
@@ -24,22 +25,71 @@ def split_unmapped(segments: pd.DataFrame, employees: pd.DataFrame) -> tuple[pd.
 
 
 def hint_for(identifier: str, employees: pd.DataFrame, in_data=frozenset()) -> str:
-    """The likeliest mapping mistake behind an unmapped identifier. A mapping whose own
+    """The likeliest mapping mistake behind an unmapped identifier (see ``Hints``)."""
+    return Hints(employees, in_data)(identifier)
+
+
+class Hints:
+    """The likeliest mapping mistake behind each unmapped identifier. A mapping whose own
     identifier occurs in the vendor's data (``in_data``) is a different agent mapped
-    correctly (numeric agent IDs one digit apart), so it is never offered as the near miss."""
-    known = {uid: employee for uid, employee in zip(employees.external_user_id,
-                                                    employees.employee_id)
-             if uid not in in_data}
-    folded = identifier.strip().casefold()
-    near = [c for c in known if c.strip().casefold() == folded]
-    if near:
-        candidate = near[0]
-        return (f"matches employee {known[candidate]} ({candidate!r}) but for "
-                f"{_difference(candidate, identifier)}")
-    close = [c for c in known if abs(len(c) - len(identifier)) <= 1 and _one_edit(c, identifier)]
-    if close:
-        return f"one character from {close[0]!r} (employee {known[close[0]]})"
-    return "no employee has this identifier: add it to employee_external_ids"
+    correctly (numeric agent IDs one digit apart), so it is never offered as the near miss.
+
+    The mappings are indexed once (by folded text, and by length as arrays of code points), so
+    each identifier costs a few vectorised comparisons, not a Python loop over every employee
+    (10 unmapped agents against 10,000 employees took 0.4 s a night, issue 10)."""
+
+    def __init__(self, employees: pd.DataFrame, in_data=frozenset()):
+        self.known: dict[str, str] = {}
+        for uid, employee in zip(employees.external_user_id, employees.employee_id):
+            if uid not in in_data:
+                self.known[uid] = employee
+        self.folded: dict[str, str] = {}
+        lengths: dict[int, list[str]] = {}
+        for uid in self.known:
+            self.folded.setdefault(uid.strip().casefold(), uid)
+            lengths.setdefault(len(uid), []).append(uid)
+        order = {uid: i for i, uid in enumerate(self.known)}
+        self.by_length = {length: (_code_points(uids, length),
+                                   np.asarray([order[u] for u in uids]), uids)
+                          for length, uids in lengths.items()}
+
+    def __call__(self, identifier: str) -> str:
+        candidate = self.folded.get(identifier.strip().casefold())
+        if candidate is not None:
+            return (f"matches employee {self.known[candidate]} ({candidate!r}) but for "
+                    f"{_difference(candidate, identifier)}")
+        close = self._one_edit_away(identifier)
+        if close is not None:
+            return f"one character from {close!r} (employee {self.known[close]})"
+        return "no employee has this identifier: add it to employee_external_ids"
+
+    def _one_edit_away(self, identifier: str) -> str | None:
+        """The first mapping (in the mappings' order) one edit from ``identifier``: the arrays
+        pick the few that can be, ``_one_edit`` confirms."""
+        size, found = len(identifier), []
+        target = _code_points([identifier], size)[0] if size else np.empty(0, np.uint32)
+        for length in (size - 1, size, size + 1):
+            if length not in self.by_length or length < 0:
+                continue
+            points, positions, uids = self.by_length[length]
+            if length == size:
+                maybe = (points != target).sum(axis=1) <= 2
+            else:  # one deletion from the longer gives the shorter: prefix + suffix cover it
+                longer, shorter = (points, target) if length > size else (target, points)
+                common = min(length, size)
+                front = np.cumprod(longer[..., :common] == shorter, axis=-1).sum(axis=-1)
+                back = np.cumprod((longer[..., 1:] == shorter)[..., ::-1], axis=-1).sum(axis=-1)
+                maybe = np.broadcast_to(front + back >= common, positions.shape)
+            found += [(positions[i], uids[i]) for i in np.flatnonzero(maybe)
+                      if _one_edit(uids[i], identifier)]
+        return min(found)[1] if found else None
+
+
+def _code_points(texts: list[str], length: int) -> np.ndarray:
+    """Strings of one length as a (len(texts), length) array of their code points."""
+    if length == 0:
+        return np.empty((len(texts), 0), np.uint32)
+    return np.asarray(texts, dtype=f"U{length}").view(np.uint32).reshape(len(texts), length)
 
 
 def _difference(mapped: str, vendor: str) -> str:
