@@ -77,9 +77,9 @@ def test_copies_of_a_status_in_different_chunks_are_kept_once(monkeypatch):
               "endTime": "2026-10-25T08:30:00.000Z", "systemPresence": "BREAK"}
     open_copy = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
                  "systemPresence": "BREAK"}
-    no_routing = _segments([], "routingStatus")
+    no_routing = _segments([], "routingStatus", "routingStatus")
     for chunks in ([[closed], [open_copy]], [[open_copy], [closed]]):
-        presence = pd.concat([_segments(records, "systemPresence") for records in chunks])
+        presence = pd.concat([_segments(records, "primaryPresence", "systemPresence") for records in chunks])
         got = effective_timeline(presence, no_routing, START, END)
         assert got.end_utc.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
 
@@ -318,7 +318,8 @@ def test_page_records_parse_the_same_on_arrows_path_and_pandas_path():
     arrow = _segments(records, "primaryPresence", "systemPresence")
     odd = records + [{"userId": "u3", "startTime": "2026-10-25T09:00:00.000000001Z",
                       "endTime": "2026-10-25T09:00:01Z", "systemPresence": "AWAY"}]
-    pandas = _segments(odd, "primaryPresence", "systemPresence").sort_values("user_id", ignore_index=True)
+    pandas = _segments(odd, "primaryPresence", "systemPresence").sort_values(
+        "user_id", ignore_index=True)
     arrow = arrow.sort_values("user_id", ignore_index=True)
     assert pandas.user_id.tolist() == ["u1", "u2", "u3"] and arrow.user_id.tolist() == ["u1", "u2"]
     pandas["reason"] = pandas.reason.where(pandas.reason.notna(), None)  # NaN or None: missing
