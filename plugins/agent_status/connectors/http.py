@@ -214,9 +214,11 @@ class HttpClient:
 def _json(response: requests.Response, what: str) -> Any:
     """The body as JSON; anything else (an HTML page with status 200, a document cut short)
     is retriable: proxies and gateways answer so while the vendor is unavailable."""
+    import orjson
+
     try:
-        return response.json()
-    except ValueError as error:
+        return orjson.loads(response.content)  # the floor's parser: 3-4x the standard one
+    except ValueError as error:  # orjson.JSONDecodeError is a ValueError
         kind = response.headers.get("Content-Type") or "no Content-Type"
         raise RetriableError(f"{what}: expected JSON, got {kind} ({len(response.content)} "
                              f"bytes): {response.text[:200]!r}") from error

@@ -179,6 +179,19 @@ HTML_ERROR_PAGE = ("<!DOCTYPE html><html><head><title>503 Service Unavailable</t
                    "service your request due to maintenance downtime.</p></body></html>")
 
 
+def _nan_path(value, path: str = "$") -> str | None:
+    """Where a payload holds NaN or an infinity (which JSON cannot carry)."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return path
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        found = _nan_path(item, f"{path}[{key!r}]")
+        if found:
+            return found
+    return None
+
+
 class JsonHandler(BaseHTTPRequestHandler):
     """Routes requests to ``sandbox.handle(method, path, query, headers, body)``."""
 
@@ -197,7 +210,13 @@ class JsonHandler(BaseHTTPRequestHandler):
             self._reset()
             return
         if isinstance(payload, (dict, list)):
-            payload = json.dumps(payload).encode()
+            # strict JSON as a vendor sends it: NaN is no JSON value (RFC 8259)
+            try:
+                payload = json.dumps(payload, allow_nan=False).encode()
+            except ValueError as error:  # a sandbox bug: name the field, then fail
+                raise ValueError(f"{self.sandbox.vendor} sandbox: not strict JSON at "
+                                 f"{_nan_path(payload)}") from error
+
             headers = {"Content-Type": "application/json", **headers}
         elif isinstance(payload, str):
             payload = payload.encode("utf-8")

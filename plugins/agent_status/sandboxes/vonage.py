@@ -146,8 +146,12 @@ class VonageSandbox(HttpSandbox):
             self.early_up_to += int(page == 1 and up_to < end)
             self.provisional_served += int(part.provisional.sum())
             self.copies_served.update(zip(part.agentId, part.start))
-        return 200, {}, {"meta": meta, "items": part[["agentId", "start", "duration", "state",
-                                                       "description"]].to_dict("records"),
+        items = part[["agentId", "start", "duration", "state", "description"]].to_dict("records")
+        for item in items:  # an open state's duration, a LoggedOut's description: JSON null (8.4)
+            for key, value in item.items():
+                if value is not None and not isinstance(value, str) and pd.isna(value):
+                    item[key] = None
+        return 200, {}, {"meta": meta, "items": items,
                          "upTo": _iso(pd.Series([up_to])).iloc[0]}
 
     def _issue_token(self, body: bytes) -> tuple[int, dict, Any]:
