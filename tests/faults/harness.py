@@ -63,7 +63,9 @@ def integration_entry(name: str, vendor: str, **extra) -> dict:
     options = QUICK_POLL.get(vendor, {}) | required_options(vendor)
     if options:
         entry["options"] = options
-    if VENDORS[vendor].reports_local_time:
+    # local times are in the sandbox's zone: the simulator's, unless the vendor's options
+    # decide it (Five9's data center, vendors.md 1.4, as its sandbox renders them)
+    if VENDORS[vendor].reports_local_time and VENDORS[vendor].options_timezone is None:
         entry["source_timezone"] = ZONE
     return entry | extra
 
