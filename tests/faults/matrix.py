@@ -39,7 +39,8 @@ ROWS = [
         "test_vendor_faults::test_vendor_fault_ends_exact"),
     Row("a page served forever", "failed night, `repeating a page`, data unchanged", BOTH,
         "test_vendor_faults::test_vendor_fault_fails_the_night_and_leaves_the_warehouse"),
-    Row("a page served forever, every paging vendor", "error after 3 equal pages", "none",
+    Row("a page served forever, every paging vendor", "error within 3 equal pages "
+        "(Vonage: at the first, by `meta.page`)", "none",
         "test_bounds::test_a_page_served_forever_ends"),
     Row("empty night", "success, 0 events", BOTH,
         "test_vendor_faults::test_empty_night_loads_nothing_and_says_so"),
