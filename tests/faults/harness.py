@@ -48,12 +48,24 @@ class Setup:
 QUICK_POLL = {"five9": {"poll_seconds": 0.1}, "talkdesk": {"poll_seconds": 0.1}}
 
 
+def required_options(vendor: str) -> dict:
+    """Options a vendor cannot run without, as the demo integrations file sets them."""
+    if vendor == "mitel":  # the site's query is required input (vendors.md 7.1)
+        from agent_status.sandboxes.mitel import QUERY
+
+        return {"query": QUERY}
+    return {}
+
+
 def integration_entry(name: str, vendor: str, **extra) -> dict:
     entry = {"name": name, "vendor": vendor, "conn_id": f"{name}_conn", "timezone": ZONE,
              "start_date": "2026-10-01", "lookback_nights": 0}
-    if vendor in QUICK_POLL:
-        entry["options"] = QUICK_POLL[vendor]
-    if VENDORS[vendor].reports_local_time:
+    options = QUICK_POLL.get(vendor, {}) | required_options(vendor)
+    if options:
+        entry["options"] = options
+    # local times are in the sandbox's zone: the simulator's, unless the vendor's options
+    # decide it (Five9's data center, vendors.md 1.4, as its sandbox renders them)
+    if VENDORS[vendor].reports_local_time and VENDORS[vendor].options_timezone is None:
         entry["source_timezone"] = ZONE
     return entry | extra
 
@@ -97,14 +109,19 @@ def map_everything(engine, name: str, sandbox) -> None:
 def run_night(setup: Setup, run_id: str = "manual__faults", attempt: int = 1,
               connection=None) -> dict:
     """extract -> transform -> load for the setup's night; a failure is recorded in
-    import_runs (as the DAG's ``guarded`` does) and re-raised."""
+    import_runs naming the failing task and its try (as the DAG's ``run_guarded`` does) and
+    re-raised."""
     night, name = setup.night, setup.integration.name
+    task_id = "extract"
     try:
         manifest = tasks.extract(name, night.start_utc, night.end_utc, run_id,
                                  connection=connection or setup.connection)
-        return tasks.load(tasks.transform(manifest), attempt)
+        task_id = "transform"
+        transformed = tasks.transform(manifest)
+        task_id = "load"
+        return tasks.load(transformed, attempt)
     except Exception as error:
-        tasks.record_failure(name, night.start_utc, night.end_utc, run_id, attempt,
+        tasks.record_failure(name, night.start_utc, night.end_utc, run_id, task_id, attempt,
                              f"{type(error).__name__}: {error}")
         raise
 

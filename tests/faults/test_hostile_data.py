@@ -54,11 +54,14 @@ def _run(integration, night, raw: pd.DataFrame, run_id: str) -> dict:
     manifest = {"integration": integration.name, "run_id": run_id,
                 "raw_path": str(folder / "raw.parquet"), "raw_events": len(raw),
                 "nights": [tasks._night_json(night)]}
+    task_id = "transform"
     try:
-        return tasks.load(tasks.transform(manifest))
+        transformed = tasks.transform(manifest)
+        task_id = "load"
+        return tasks.load(transformed)
     except Exception as error:
-        tasks.record_failure(integration.name, night.start_utc, night.end_utc, run_id, 1,
-                             f"{type(error).__name__}: {error}")
+        tasks.record_failure(integration.name, night.start_utc, night.end_utc, run_id, task_id,
+                             1, f"{type(error).__name__}: {error}")
         raise
 
 

@@ -95,8 +95,6 @@ def test_vendor_fault_fails_the_night_and_leaves_the_warehouse(fault, url, tmp_p
         setup.sandbox.stop()
 
 
-@pytest.mark.xfail(strict=True, reason="validate.py _epoch: an empty night's timestamp column "
-                   "cannot astype float64 (pandas 3), so transform crashes; perf engineer")
 def test_empty_night_loads_nothing_and_says_so(url, tmp_path, monkeypatch):
     """A night the vendor has no data for: a success with zero events (not a failure, not a
     leftover of another night)."""

@@ -55,6 +55,7 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
     attempt = {}
 
     def replace_night(connection: sa.Connection) -> None:
+        lock_night(connection, integration, night)
         for table in ("agent_status_events", "agent_status_quarantine"):
             connection.execute(sa.text(f"DELETE FROM {table} WHERE integration = :integration "
                                        "AND night_date = :night_date"), key)
@@ -69,10 +70,23 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
     return attempt["n"]
 
 
+NIGHT_LOCK = 734212  # pg_advisory_xact_lock class: one writer of a night at a time
+
+
+def lock_night(connection: sa.Connection, integration: str, night: Night) -> None:
+    """On PostgreSQL, wait for any other transaction writing this night: two loads of one
+    night at once would otherwise both delete, then collide on the primary key when inserting
+    (SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:lock, hashtext(:key))"),
+                           {"lock": NIGHT_LOCK,
+                            "key": f"{integration}/{night.night_date.isoformat()}"})
+
+
 def next_attempt(connection: sa.Connection, integration: str, night: Night, run_id: str) -> int:
     """The ledger's next attempt number for this night and run (the writer holds the lock:
-    SQLite's BEGIN IMMEDIATE; on PostgreSQL one run of an integration writes at a time and the
-    primary key refuses a duplicate rather than overwrite one)."""
+    SQLite's BEGIN IMMEDIATE, PostgreSQL's ``lock_night``; the primary key would refuse a
+    duplicate rather than overwrite one)."""
     return int(connection.execute(sa.text(
         "SELECT COALESCE(MAX(attempt), 0) + 1 FROM import_runs WHERE integration = :i AND "
         "night_date = :d AND run_id = :r"),
@@ -102,6 +116,8 @@ def record_failure(engine: sa.Engine, *, integration: str, vendor: str, nights: 
     now = pd.Timestamp.now(tz="UTC")
 
     def append(connection: sa.Connection) -> None:
+        for night in nights:
+            lock_night(connection, integration, night)
         rows = [{**{c: None for c in RUN_COLUMNS}, "integration": integration,
                  "night_date": n.night_date, "run_id": run_id,
                  "attempt": next_attempt(connection, integration, n, run_id),

@@ -90,7 +90,7 @@ class AvayaCmsSandbox(Sandbox):
             truth = self._share_seconds(truth, lo, hi)
         local = truth.start_utc.dt.tz_convert(zone).dt.tz_localize(None)
         ids = {a.index: a.user_name for a in self.simulator.agents}
-        logid = truth.agent.map(ids)
+        logid = truth.agent.map(ids).astype(str)  # str even for a tenant without agents
         if self.logid_width:
             logid = logid.str.ljust(self.logid_width)  # CHAR(10): blank-padded (9.3)
         mode = truth.state.map(lambda s: WORKMODES[s][0])
