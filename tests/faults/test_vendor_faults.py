@@ -110,18 +110,8 @@ def test_empty_night_loads_nothing_and_says_so(url, tmp_path, monkeypatch):
         setup.sandbox.stop()
 
 
-EMPTY_TENANT_BUGS = {
-    "genesys_cloud": "the Genesys Cloud sandbox crashes rendering a tenant without agents "
-                     "(user details: '.dt accessor' on an empty frame); Genesys Cloud engineer",
-    "five9": "the Five9 sandbox crashes rendering a tenant without agents (numpy add of int "
-             "and str in runReport); Five9 engineer",
-}
-
-
 @pytest.mark.parametrize("vendor", [
-    pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=EMPTY_TENANT_BUGS[v]))
-    if v in EMPTY_TENANT_BUGS else v
-    for v in sorted(SANDBOXES) if v != "generic_sql"])  # generic_sql is sikom's code path
+    v for v in sorted(SANDBOXES) if v != "generic_sql"])  # generic_sql is sikom's code path
 def test_every_vendor_extracts_an_empty_night_as_empty(vendor, tmp_path):
     from agent_status.connectors.base import build_connector
 
@@ -150,21 +140,8 @@ def get_integration_for(vendor):
 
 HTTP_VENDORS = ["five9", "genesys_cloud", "talkdesk", "ujet", "vonage"]
 SWEEP = ["429", "5xx", "reset", "cut", "truncated", "html"]
-FIVE9_SOAP = ("Five9's own SOAP client (five9.py) retries only ConnectionError/Timeout: a "
-              "body dropped mid-way raises a bare ChunkedEncodingError, a truncated envelope "
-              "fails at once instead of being retried; Five9 engineer")
-SWEEP_BUGS = {
-    ("five9", "cut"): FIVE9_SOAP,
-    ("five9", "truncated"): FIVE9_SOAP,
-    ("ujet", "html"): "UJET reads pages with http.request and parses them itself, so an HTML "
-                      "page with status 200 fails the night at once (clearly) instead of being "
-                      "retried; UJET engineer: request(..., expect_json=True)",
-}
-
-
 @pytest.mark.parametrize("vendor,kind", [
-    pytest.param(v, k, marks=pytest.mark.xfail(strict=True, reason=SWEEP_BUGS[v, k]))
-    if (v, k) in SWEEP_BUGS else (v, k) for v in HTTP_VENDORS for k in SWEEP])
+    (v, k) for v in HTTP_VENDORS for k in SWEEP])
 def test_every_http_vendor_survives_each_transient_fault(vendor, kind, tmp_path):
     """The connector alone (no warehouse): two of ``kind`` on the second and third requests,
     then the output, normalised by the vendor's overlap rule, equals the truth."""

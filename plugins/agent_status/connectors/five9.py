@@ -55,7 +55,8 @@ import requests
 
 from agent_status.config import Integration
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import RateBudget, RetriableError, RetryPolicy, classify
+from agent_status.connectors.http import (TRANSPORT_ERRORS, RateBudget, RetriableError,
+                                          RetryPolicy, classify)
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady, ReportJob
@@ -116,7 +117,7 @@ class AdminWebService:
             try:
                 response = self.session.post(self.url, data=envelope, timeout=120, headers={
                     "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except TRANSPORT_ERRORS as error:  # a body dropped mid-way too
                 raise RetriableError(f"{what}: {type(error).__name__}") from error
             if response.status_code in (401, 403):
                 raise VendorError(f"{what}: HTTP {response.status_code}: {self.url} refused user "
@@ -125,8 +126,10 @@ class AdminWebService:
             body = _parse(response.content)
             if body is None:
                 classify(response, what)  # 429/5xx retried, other 4xx fatal
-                raise VendorError(f"{what}: the answer is not a SOAP envelope: "
-                                  f"{response.text[:200]!r}")
+                # a 200 that is no envelope (cut short by a gateway, a proxy's page) is retried
+                # like http.py's 200 that is not the JSON asked for, then fails naming it
+                raise RetriableError(f"{what}: the answer is not a SOAP envelope: "
+                                     f"{response.text[:200]!r}")
             fault = body.find(f".//{{{SOAP_ENV}}}Fault")
             if fault is not None:
                 raise fault_error(fault, what, self.quota_wait_seconds)

@@ -31,6 +31,11 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 120.0)
 # shorter ones (job status polls, empty pages) legitimately repeat
 REPEAT_MIN_BYTES = 1024
 REPEAT_LIMIT = 3
+# what requests raises for a connection reset, a hang and a body dropped or mangled mid-way:
+# all transient, retried by every client (HttpClient, and Five9's SOAP one)
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout,
+                    requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
 
 
 class RetriableError(VendorError):
@@ -167,9 +172,7 @@ class HttpClient:
                 response = self.session.request(
                     method, url, headers=self.auth.headers(), auth=self.auth.requests_auth(),
                     timeout=self.timeout, allow_redirects=allow_redirects, **kwargs)
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as error:
+            except TRANSPORT_ERRORS as error:
                 raise RetriableError(f"{what}: {type(error).__name__}") from error
             if response.status_code == 401 and not refreshed:
                 refreshed = True

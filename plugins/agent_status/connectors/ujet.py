@@ -152,11 +152,10 @@ class UjetConnector(Connector):
         pages = ShortPagePaginator(f"UJET {what}", self.per_page, self.max_pages)
         while pages.has_more:
             query = {**params, "page": pages.next_page(), "per": self.per_page}
-            response = self._call(what, lambda: self.http.request("GET", path, params=query))
-            try:
-                records = response.json()
-            except ValueError:
-                records = response.text
+            # a 200 that is not JSON (a proxy's HTML page, a body cut short) is retried (http.py)
+            response = self._call(what, lambda: self.http.request("GET", path, params=query,
+                                                                  expect_json=True))
+            records = response.parsed_json
             if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
                 raise VendorError(f"UJET {what}: expected a JSON array of objects, got "
                                   f"{str(records)[:200]}")

@@ -303,8 +303,12 @@ def _week(moment: pd.Timestamp) -> int:
 
 
 def _hms(seconds: pd.Series) -> pd.Series:
-    return (seconds // 3600).map("{:02d}".format) + ":" + (seconds // 60 % 60).map(
-        "{:02d}".format) + ":" + (seconds % 60).map("{:02d}".format)
+    """HH:MM:SS; text even when empty (``map`` keeps an empty series int64: a tenant with no
+    agents)."""
+    def two(part: pd.Series) -> pd.Series:
+        return part.astype(str).str.zfill(2)
+
+    return two(seconds // 3600) + ":" + two(seconds // 60 % 60) + ":" + two(seconds % 60)
 
 
 def _not_ascii(text: str) -> bool:

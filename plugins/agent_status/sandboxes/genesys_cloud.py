@@ -286,7 +286,9 @@ def _runs(frame: pd.DataFrame) -> pd.DataFrame:
               | (frame.start_utc != frame.end_utc.shift()))
     ends = starts.shift(-1, fill_value=True)
     runs = frame.loc[starts, ["user_id", "code", "start_utc"]].reset_index(drop=True)
-    runs["end_utc"] = frame.loc[ends, "end_utc"].to_numpy()
+    # a Series, not .to_numpy(): that is object dtype, which an empty frame (a tenant with no
+    # agents) keeps, and ``.dt`` then fails
+    runs["end_utc"] = frame.loc[ends, "end_utc"].reset_index(drop=True)
     runs["known"] = frame.known.groupby(starts.cumsum()).any().to_numpy()
     return runs
 
