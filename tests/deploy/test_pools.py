@@ -31,7 +31,8 @@ def test_pool_goes_on_the_extract_only(tmp_path):
         dag = build_dag(integration)
         pools[integration.name] = {task.task_id: task.pool for task in dag.tasks}
     assert pools["sales"] == pools["support"] == {
-        "extract": "acme_genesys", "transform": "default_pool", "load": "default_pool"}
+        "extract": "acme_genesys", "transform": "default_pool", "load": "default_pool",
+        "quality": "default_pool"}
     assert set(pools["other"].values()) == {"default_pool"}
 
 
