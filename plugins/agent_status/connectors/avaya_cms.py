@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import numbers
-from collections.abc import Iterator
 
 import pandas as pd
 
-from agent_status.connectors.base import Connector, VendorError
+from agent_status.connectors.base import VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import read_checked, vendor_query
-from agent_status.frames import conform_raw_events, empty_raw_events
+from agent_status.connectors.sql import SqlConnector, read_checked, vendor_query
+from agent_status.frames import conform_raw_events
 
 WORKMODE_NAMES = {"AVAIL": "Available", "ACD": "ACD call", "ACW": "After call work",
                   "AUX": "AUX", "DACD": "Direct ACD call", "DACW": "Direct after call work",
@@ -47,18 +46,8 @@ TIME_LIMITS = {"seconds": "0..86399", "hhmm": "HHMM, HH < 24, MM < 60",
                "hhmmss": "HHMMSS, HH < 24, MM < 60, SS < 60"}
 
 
-class AvayaCmsConnector(Connector):
+class AvayaCmsConnector(SqlConnector):
     spec = VENDORS["avaya_cms"]
-
-    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        events = self._read(start, end)
-        if events is not None:
-            yield events
-
-    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        """``check``: the first ``SAMPLE_ROWS`` rows of the window's own local dates only."""
-        events = self._read(start, end, sample=True)
-        return empty_raw_events() if events is None else events
 
     def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
               ) -> pd.DataFrame | None:

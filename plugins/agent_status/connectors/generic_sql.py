@@ -17,16 +17,15 @@ public schema (6): its default query reads a view of this contract, ``wfm_agent_
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import ClassVar
 
 import pandas as pd
 
-from agent_status.connectors.base import Connector, VendorError
+from agent_status.connectors.base import VendorError
 from agent_status.connectors.local_time import spans_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import SAMPLE_MARGIN, read_checked, vendor_query, window_params
-from agent_status.frames import conform_raw_events, empty_raw_events
+from agent_status.connectors.sql import SAMPLE_MARGIN, SqlConnector, read_checked, vendor_query, window_params
+from agent_status.frames import conform_raw_events
 
 COLUMNS = {"agentidentifier": "text", "starttime": "datetime", "endtime": "datetime",
            "activity": "text"}
@@ -35,19 +34,9 @@ COLUMNS = {"agentidentifier": "text", "starttime": "datetime", "endtime": "datet
 MARGIN = dt.timedelta(days=1)
 
 
-class GenericSqlConnector(Connector):
+class GenericSqlConnector(SqlConnector):
     spec = VENDORS["generic_sql"]
     default_query: ClassVar[str | None] = None  # generic_sql: the customer's query is required
-
-    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        events = self._read(start, end)
-        if events is not None:
-            yield events
-
-    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        """``check``: the first ``SAMPLE_ROWS`` rows, over the window and ``SAMPLE_MARGIN``."""
-        events = self._read(start, end, sample=True)
-        return empty_raw_events() if events is None else events
 
     def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
               ) -> pd.DataFrame | None:

@@ -22,15 +22,14 @@ each reason can be mapped to its own WFM activity.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pandas as pd
 
-from agent_status.connectors.base import Connector, VendorError
+from agent_status.connectors.base import VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import SAMPLE_MARGIN, read_checked, window_params
-from agent_status.frames import conform_raw_events, empty_raw_events
+from agent_status.connectors.sql import SAMPLE_MARGIN, SqlConnector, read_checked, window_params
+from agent_status.frames import conform_raw_events
 
 COLUMNS = {"user_name": "text", "agent_reporting": "text", "state": "text", "reason_code": "text",
            "start_local": "datetime", "duration": "int"}
@@ -40,18 +39,8 @@ REASON_STATES = {"make busy", "do not disturb"}  # 7.2: the states that carry re
 MARGIN = dt.timedelta(days=1)
 
 
-class MitelConnector(Connector):
+class MitelConnector(SqlConnector):
     spec = VENDORS["mitel"]
-
-    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        events = self._read(start, end)
-        if events is not None:
-            yield events
-
-    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        """``check``: the first ``SAMPLE_ROWS`` rows, over the window and ``SAMPLE_MARGIN``."""
-        events = self._read(start, end, sample=True)
-        return empty_raw_events() if events is None else events
 
     def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
               ) -> pd.DataFrame | None:

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from agent_status import SQL_DIR
-from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 
 # ``agent-status check`` reads one chunk of this many rows and stops (the smallest request: "the
 # query limited to a few rows"), over the sample window widened by this much, not by a day
@@ -180,3 +180,24 @@ def _database_message(error: BaseException) -> str:
             return str(orig).strip() if orig is not None else str(cause).split("\n")[0]
         cause = cause.__cause__ or cause.__context__
     return str(error).split("\n")[0]
+
+
+class SqlConnector(Connector):
+    """A vendor database read in one checked query per window: a vendor implements ``_read``
+    (the window's raw events, or None when there are none); ``check`` reads only the first
+    ``SAMPLE_ROWS`` rows (``sample=True``)."""
+
+    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        events = self._read(start, end)
+        if events is not None:
+            yield events
+
+    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        from agent_status.frames import empty_raw_events
+
+        events = self._read(start, end, sample=True)
+        return empty_raw_events() if events is None else events
+
+    def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
+              ) -> pd.DataFrame | None:
+        raise NotImplementedError
