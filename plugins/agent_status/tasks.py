@@ -178,7 +178,7 @@ def load(manifest: dict, try_number: int = 1) -> dict:
     import sqlalchemy as sa
 
     from agent_status.pipeline.load import load_night, replay_quarantine
-    from agent_status.warehouse import create_warehouse_engine, ensure_schema, warehouse_url
+    from agent_status.warehouse import create_warehouse_engine, ensure_schema, query, warehouse_url
 
     integration = get_integration(manifest["integration"])
     engine = create_warehouse_engine(warehouse_url(use_airflow=True))
@@ -208,9 +208,7 @@ def load(manifest: dict, try_number: int = 1) -> dict:
             summary["nights"].append({"night": night.label, **item["counts"]})
         summary["replayed"] = replay_quarantine(engine, integration.name)
         with engine.begin() as connection:
-            connection.execute(sa.text(
-                "UPDATE import_runs SET events_replayed = :n WHERE integration = :i AND "
-                "run_id = :r AND attempt = :a AND night_date = :d"),
+            connection.execute(sa.text(query("import_runs_set_replayed")),
                 {"n": summary["replayed"], "i": integration.name, "r": manifest["run_id"],
                  "a": attempt, "d": manifest["nights"][-1]["night_date"]})
     finally:

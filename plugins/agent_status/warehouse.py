@@ -14,6 +14,7 @@ REPLACE VIEW on PostgreSQL (which keeps GRANTs and dependent views), never DROP 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 
@@ -92,6 +93,20 @@ def display_url(url: str | None = None) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return url.split("@", 1)[-1] if "@" in url else url
+
+
+QUERIES_DIR = SQL_DIR / "queries"
+
+
+@functools.cache
+def query(name: str) -> str:
+    """The warehouse statement ``include/sql/queries/<name>.sql``, loaded by name (issue 12):
+    SQL lives in SQL files, Python says which to run. Bind parameters are ``:name``."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no warehouse statement {name!r}: {path} does not exist")
+    lines = [line for line in path.read_text().splitlines() if not line.strip().startswith("--")]
+    return "\n".join(lines).strip().rstrip(";")
 
 
 def migrations() -> list[tuple[int, str, Path]]:
