@@ -44,7 +44,8 @@ def doc_md(integration: Integration) -> str:
 
 **Mapping status**: the **Mapping status** tab of this DAG (or [the status view](/agent-status/integrations/{integration.name}))
 lists unmapped identifiers with hints, unmapped vendor activities, quarantined time and the last nights' health,
-with links to the Data Docs; each run's **Night summary** tab says how its nights went. From a shell:
+with links to the Data Docs; each run's **Night summary** tab says how its nights went. The tags `needs attention`,
+`quality failed`, `unmapped agents`, `unmapped activities` in the DAG list come from the last run. From a shell:
 `agent-status unmapped --integration {integration.name}`. Resume this DAG once the mappings are in: every missed
 night is imported in order.
 
@@ -114,6 +115,7 @@ def build_dag(integration: Integration):
     import pendulum
     from airflow.sdk import dag, get_current_context, task
 
+    from agent_status import attention
     from agent_status.night_timetable import NightTimetable
     from agent_status.notifiers import notifiers_for
 
@@ -139,7 +141,8 @@ def build_dag(integration: Integration):
         is_paused_upon_creation=True,
         default_args={**DEFAULT_ARGS,
                       **({"on_failure_callback": failure_alerts} if failure_alerts else {})},
-        tags=["agent-status", integration.vendor],
+        # the DAG list's "which and why": the last run's attention reasons (attention.py)
+        tags=["agent-status", integration.vendor, *attention.tags(integration.name)],
         render_template_as_native_obj=False,
     )
     def agent_status_import():
@@ -178,6 +181,7 @@ def build_dag(integration: Integration):
 
             context = get_current_context()
             result = tasks.quality_gate(summary)
+            attention.record(integration.name, context["run_id"], summary, result["nights"])
             for notifier in (notifiers_for(integration, "quarantine")
                              if result["alert"] else []):
                 notifier({**context, "agent_status_details": result["alert"]})

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socketserver
 import threading
+from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
@@ -51,7 +53,58 @@ def webhook():
     hook.server.shutdown()
 
 
-def _setup(tmp_path, monkeypatch, webhook, quality, skip):
+class _SmtpServer:
+    """A loopback SMTP server (RFC 5321's minimal dialogue) that keeps what it is sent."""
+
+    def __init__(self):
+        self.messages: list[dict] = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line: str):
+                self.wfile.write(f"{line}\r\n".encode())
+
+            def handle(self):
+                self.reply("220 loopback ESMTP")
+                sender, recipients = None, []
+                while line := self.rfile.readline():
+                    verb = line.decode().strip().split(" ", 1)[0].split(":", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 loopback")
+                    elif verb == "MAIL":
+                        sender = line.decode().split(":", 1)[1].strip()
+                        self.reply("250 OK")
+                    elif verb == "RCPT":
+                        recipients.append(line.decode().split(":", 1)[1].strip())
+                        self.reply("250 OK")
+                    elif verb == "DATA":
+                        self.reply("354 end with <CRLF>.<CRLF>")
+                        data = b""
+                        while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                            data += chunk
+                        outer.messages.append({"from": sender, "to": recipients,
+                                               "message": message_from_bytes(data)})
+                        self.reply("250 queued")
+                    elif verb == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:
+                        self.reply("250 OK")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = self.server.server_address[1]
+
+
+@pytest.fixture
+def smtp():
+    server = _SmtpServer()
+    yield server
+    server.server.shutdown()
+
+
+def _setup(tmp_path, monkeypatch, webhook, quality, skip, alerts=None):
     from agent_status.warehouse import create_warehouse_engine, ensure_schema
 
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
@@ -66,7 +119,7 @@ def _setup(tmp_path, monkeypatch, webhook, quality, skip):
         "name": "qa", "vendor": "genesys_cloud", "conn_id": "qa_conn",
         "timezone": "Europe/Berlin", "start_date": "2026-11-01", "lookback_nights": 0,
         "quality": quality,
-        "alerts": {"webhook": webhook.url, "quarantine_share_above": 0.05}}])
+        "alerts": alerts or {"webhook": webhook.url, "quarantine_share_above": 0.05}}])
     engine = create_warehouse_engine(url)
     ensure_schema(engine)
     import_employee_mappings(engine, "qa", employee_frame(sandbox, skip=skip))
@@ -115,6 +168,10 @@ def test_a_warning_night_loads_alerts_and_emits_its_asset_event(airflow_db, tmp_
     assert alerts and "quarantined" in alerts[0]["details"][0]
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT COUNT(*) FROM agent_status_events")).scalar() > 0
+    # the DAG list says which integration needs attention, and why (attention.py)
+    from agent_status.dag_factory import build_dag
+
+    assert {"needs attention", "unmapped agents"} <= set(build_dag(get_integration("qa")).tags)
 
 
 def test_a_night_below_its_threshold_fails_the_run_visibly(airflow_db, tmp_path, monkeypatch,
@@ -133,3 +190,50 @@ def test_a_night_below_its_threshold_fails_the_run_visibly(airflow_db, tmp_path,
     assert not [e for e in _asset_events("qa") if e["nights"][0]["quality"] == "failed"]
     with engine.connect() as c:  # nothing lost: loaded, and the rest waits in quarantine
         assert c.execute(sa.text("SELECT COUNT(*) FROM agent_status_quarantine")).scalar() > 0
+
+
+def test_the_dag_list_tags_clear_when_a_night_is_healthy_again(airflow_db, tmp_path, monkeypatch,
+                                                               webhook):
+    from agent_status import attention
+    from agent_status.dag_factory import build_dag
+
+    sandbox, _ = _setup(tmp_path, monkeypatch, webhook, {}, skip=set())
+    path = attention.attention_file("qa")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"reasons": ["unmapped agents", "quality failed"]}))
+    assert set(build_dag(get_integration("qa")).tags) == {
+        "agent-status", "genesys_cloud", "needs attention", "quality failed", "unmapped agents"}
+    try:
+        _, run = _run(get_integration("qa"))
+    finally:
+        sandbox.stop()
+    assert run.state == "success"
+    assert json.loads(path.read_text())["reasons"] == []
+    assert set(build_dag(get_integration("qa")).tags) == {"agent-status", "genesys_cloud"}
+    path.write_text("{not json")  # a broken file never breaks the DAG file
+    assert set(build_dag(get_integration("qa")).tags) == {"agent-status", "genesys_cloud"}
+
+
+def test_alerts_reach_an_smtp_server_through_the_airflow_connection(airflow_db, tmp_path,
+                                                                    monkeypatch, webhook, smtp):
+    monkeypatch.setenv("AIRFLOW_CONN_QA_SMTP", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": smtp.port,
+        "extra": {"from_email": "wfm-alerts@example.com"}}))
+    sandbox, _ = _setup(tmp_path, monkeypatch, webhook, {"identifiers_mapped": 0.99},
+                        skip={1, 2}, alerts={"email": ["ops@example.com", "wfm@example.com"],
+                                             "smtp_conn_id": "qa_smtp",
+                                             "quarantine_share_above": 0.05})
+    try:
+        _, run = _run(get_integration("qa"))
+    finally:
+        sandbox.stop()
+    assert run.state == "failed"
+    subjects = {m["message"]["Subject"]: m for m in smtp.messages}
+    quarantine = next(m for s, m in subjects.items() if "quarantined above its threshold" in s)
+    failure = next(m for s, m in subjects.items() if "qa failed (quality" in s)
+    for mail in (quarantine, failure):
+        assert mail["from"] == "<wfm-alerts@example.com>"
+        assert mail["to"] == ["<ops@example.com>", "<wfm@example.com>"]
+    body = quarantine["message"].get_payload()
+    assert f"night {NIGHT.isoformat()}" in body and "events quarantined" in body
+    assert "below their quality threshold" in failure["message"].get_payload()
