@@ -67,8 +67,12 @@ class LocalAirflow:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for command in self.components:
             log = open(self.log_dir / f"{command[0]}.log", "ab")  # noqa: SIM115 - kept open
+            # the scheduler forks the LocalExecutor's workers, which fork the tasks: started with
+            # the task code imported, every task has it already (warm_airflow.py)
+            argv = ([sys.executable, "-m", "agent_status.warm_airflow", *command]
+                    if command[0] == "scheduler" else [AIRFLOW, *command])
             self.processes.append(subprocess.Popen(
-                [AIRFLOW, *command], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True))
 
     def stop(self, grace: float = 15) -> None:

@@ -133,9 +133,23 @@ def night(airflow_db, tmp_path_factory):
                     sandbox=connection)
             engine.dispose()
             assert imported.loaded and imported.quarantined and imported.defaulted
+            _reparse_dags()  # what the dag-processor does within min_file_process_interval
             yield imported
     finally:
         sandbox.stop()
+
+
+def _reparse_dags() -> None:
+    """Parse the DAG folder into the metadata database again, as the dag-processor does: the
+    DAG list then shows the attention tags the run's quality task recorded."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+
+    for bundle in DagBundlesManager().get_all_dag_bundles():
+        if not bundle.is_initialized:
+            bundle.initialize()
+        sync_bag_to_db(BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path,
+                                    bundle_name=bundle.name), bundle.name, bundle.version)
 
 
 @dataclass
@@ -236,6 +250,12 @@ def test_the_dag_list_shows_the_integration_by_its_display_name_and_zone(page, a
     link = page.get_by_role("link", name=night.display_name, exact=True)
     sync_api.expect(link).to_be_visible()
     assert night.display_name == f"Genesys Cloud: {INTEGRATION} (Europe/Berlin)"
+    # which integrations need attention, and why: the last run's reasons as tags
+    page.goto(f"{airflow_ui.url}/dags?tags=needs+attention")
+    sync_api.expect(link).to_be_visible()
+    for reason in ("needs attention", "unmapped agents", "unmapped activities"):
+        sync_api.expect(page.get_by_text(reason, exact=True).first).to_be_visible()
+    link = page.get_by_role("link", name=night.display_name, exact=True)
     link.click()
     page.wait_for_url(f"**/dags/{night.dag_id}")
     # the night timetable's summary names the zone the night is cut in
