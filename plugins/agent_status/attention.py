@@ -4,8 +4,10 @@ The DAG list shows a DAG's name, tags, schedule and last runs; nothing a run wri
 (run notes and asset extras are one click further). So the quality task, after each run, writes
 ``<staging>/attention/<integration>.json`` with the reasons its nights need attention, and the
 DAG file turns them into tags when it is parsed: ``needs attention`` (one tag to filter the whole
-list on) and one tag per reason (``unmapped agents``, ``unmapped activities``, ``quality
-failed``). Reading one small local file is not a query: parsing stays light and works with the
+list on) and one tag naming the reasons (``quality failed, unmapped agents, unmapped
+activities``). The DAG list's cards show three tags (more behind "+N more"): with the product's
+own ``agent-status`` tag these are the three, so each card shows which and why at a glance (the
+vendor is in the display name). Reading one small local file is not a query: parsing stays light and works with the
 warehouse down. The staging folder is already shared by every component (tasks hand each other
 their Parquet files there), so the DAG processor reads what a worker wrote. The details (which
 identifiers, with hints) are on the Mapping status tab the DAG docs link to.
@@ -73,4 +75,4 @@ def tags(integration: str) -> list[str]:
                     path, error)
         return []
     known = [reason for reason in REASONS if reason in reasons]
-    return [NEEDS_ATTENTION, *known] if known else []
+    return [NEEDS_ATTENTION, ", ".join(known)] if known else []

@@ -44,8 +44,8 @@ def doc_md(integration: Integration) -> str:
 
 **Mapping status**: the **Mapping status** tab of this DAG (or [the status view](/agent-status/integrations/{integration.name}))
 lists unmapped identifiers with hints, unmapped vendor activities, quarantined time and the last nights' health,
-with links to the Data Docs; each run's **Night summary** tab says how its nights went. The tags `needs attention`,
-`quality failed`, `unmapped agents`, `unmapped activities` in the DAG list come from the last run. From a shell:
+with links to the Data Docs; each run's **Night summary** tab says how its nights went. The tags `needs attention` and
+its reasons (`quality failed, unmapped agents, unmapped activities`) in the DAG list come from the last run. From a shell:
 `agent-status unmapped --integration {integration.name}`. Resume this DAG once the mappings are in: every missed
 night is imported in order.
 
@@ -141,8 +141,9 @@ def build_dag(integration: Integration):
         is_paused_upon_creation=True,
         default_args={**DEFAULT_ARGS,
                       **({"on_failure_callback": failure_alerts} if failure_alerts else {})},
-        # the DAG list's "which and why": the last run's attention reasons (attention.py)
-        tags=["agent-status", integration.vendor, *attention.tags(integration.name)],
+        # the DAG list's "which and why": the last run's attention reasons (attention.py); the
+        # vendor is in the display name, so the card's three tags are all this product's own
+        tags=["agent-status", *attention.tags(integration.name)],
         render_template_as_native_obj=False,
     )
     def agent_status_import():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pendulum
 import pytest
 
+from agent_status.connectors.registry import VENDORS
 from agent_status.config import load_integrations
 from tests.helpers import write_integrations
 
@@ -38,7 +39,8 @@ def test_demo_dags_import_one_per_integration(monkeypatch):
         assert dag.catchup is True
         assert dag.max_active_runs == 1
         assert dag.is_paused_upon_creation is True
-        assert "agent-status" in dag.tags and integration.vendor in dag.tags
+        assert dag.tags == {"agent-status"}  # no run yet: nothing needs attention
+        assert dag.dag_display_name.startswith(VENDORS[integration.vendor].label + ": ")
         assert all(task.retries >= 2 for task in dag.tasks)
         assert [t.task_id for t in dag.topological_sort()] == ["extract", "transform", "load",
                                                               "quality"]

@@ -253,8 +253,9 @@ def test_the_dag_list_shows_the_integration_by_its_display_name_and_zone(page, a
     # which integrations need attention, and why: the last run's reasons as tags
     page.goto(f"{airflow_ui.url}/dags?tags=needs+attention")
     sync_api.expect(link).to_be_visible()
-    for reason in ("needs attention", "unmapped agents", "unmapped activities"):
-        sync_api.expect(page.get_by_text(reason, exact=True).first).to_be_visible()
+    card = page.locator("div", has=link).filter(has_text="needs attention").last
+    for tag in ("agent-status", "needs attention", "unmapped agents, unmapped activities"):
+        sync_api.expect(card.get_by_text(tag, exact=True)).to_be_visible()
     link = page.get_by_role("link", name=night.display_name, exact=True)
     link.click()
     page.wait_for_url(f"**/dags/{night.dag_id}")
