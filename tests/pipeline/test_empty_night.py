@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import sqlalchemy as sa
 
@@ -29,6 +31,10 @@ def test_empty_night_loads_and_is_recorded(warehouse, tmp_path, monkeypatch):
     nights = nights_for_run(holiday, "2026-11-02T23:00:00+00:00", "2026-11-03T23:00:00+00:00")
     manifest = {"integration": "holiday", "run_id": "manual__1", "raw_path": str(raw_path),
                 "raw_events": 0, "nights": [n.as_json() for n in nights]}
+
+    (tmp_path / "integrations.yaml").unlink()  # tasks get the integration, never re-read it
+    with pytest.raises(ValueError, match="manifest of integration 'holiday'"):
+        tasks.transform(dataclasses.replace(holiday, name="other"), manifest)
 
     summary = tasks.load(holiday, tasks.transform(holiday, manifest))
 
