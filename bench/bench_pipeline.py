@@ -400,6 +400,8 @@ CHUNK = 200_000  # rows per Parquet row group, as a connector's chunk
 def four_nights(raw_path: str) -> dict:
     """A night and three lookback nights through the Airflow tasks' transform and load."""
     from agent_status import tasks
+    from agent_status.config import get_integration
+    from agent_status.staging import RunStaging
     from agent_status.warehouse import create_warehouse_engine, ensure_schema
 
     work = Path(tempfile.mkdtemp())
@@ -417,19 +419,18 @@ def four_nights(raw_path: str) -> dict:
         employees_frame().assign(integration="bench", updated_at=DAY).to_sql(
             "employee_external_ids", c, if_exists="append", index=False)
     engine.dispose()
-    folder = tasks.run_folder("bench", "bench_run")
-    folder.mkdir(parents=True, exist_ok=True)
-    staged = folder / "raw.parquet"
+    staged = RunStaging.for_run("bench", "bench_run").create().raw
     Path(raw_path).replace(staged)
     manifest = {"integration": "bench", "run_id": "bench_run", "raw_path": str(staged),
-                "raw_events": 0, "nights": [tasks._night_json(night(d)) for d in FOUR_DAYS]}
+                "raw_events": 0, "nights": [night(d).as_json() for d in FOUR_DAYS]}
+    integration = get_integration("bench")
     s = Stages()
     manifest = s.run("transform (4 nights)", lambda m: sum(n["counts"]["events_loaded"]
                                                             for n in m["nights"]),
-                     tasks.transform, manifest)
+                     tasks.transform, integration, manifest)
     summary = s.run("load postgresql (4 nights)", lambda m: sum(n["events_loaded"]
                                                                  for n in m["nights"]),
-                    tasks.load, manifest)
+                    tasks.load, integration, manifest)
     assert [n["night"] for n in summary["nights"]] == [d.date().isoformat() for d in FOUR_DAYS]
     return {"peak_rss_mb": peak_mb()}
 

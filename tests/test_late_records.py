@@ -30,11 +30,12 @@ COLUMNS = ["external_user_id", "vendor_activity_id", "start_utc", "end_utc", "du
 
 def _run(sandbox: TalkdeskSandbox, night_date: dt.date, run_id: str) -> dict:
     """One nightly run, an hour after its night: the world as Talkdesk shows it then."""
-    night = night_for_date(get_integration(NAME), night_date)
+    integration = get_integration(NAME)
+    night = night_for_date(integration, night_date)
     sandbox.now = night.end_utc + dt.timedelta(hours=1)
-    manifest = tasks.extract(NAME, night.start_utc, night.end_utc, run_id,
+    manifest = tasks.extract(integration, night.start_utc, night.end_utc, run_id,
                              connection=sandbox.connection())
-    tasks.load(tasks.transform(manifest))
+    tasks.load(integration, tasks.transform(integration, manifest))
     return manifest
 
 
@@ -111,8 +112,8 @@ def test_a_status_ending_three_nights_late_replaces_every_night_it_covers(
     again = runs[runs.run_id == "run_again"]
     assert sorted(again.night_date) == [n.label for n in nights]
     assert (again.status == "success").all()
-    tasks.record_failure(NAME, nights[3].start_utc, nights[3].end_utc, "run_failed", "extract", 1,
-                         "VendorError: boom")
+    tasks.record_failure(get_integration(NAME), nights[3].start_utc, nights[3].end_utc,
+                         "run_failed", "extract", 1, "VendorError: boom")
     runs = pd.read_sql_query(sa.text("SELECT night_date, status FROM import_runs WHERE "
                                      "integration = :i AND run_id = 'run_failed'"), warehouse,
                              params={"i": NAME})

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from agent_status import tasks
 from agent_status.cli import main
+from agent_status.config import get_integration
 from agent_status.warehouse import (create_warehouse_engine, ensure_schema, migrate,
                                     migration_statements, migrations, schema_version)
 from tests.helpers import write_integrations
@@ -108,9 +109,9 @@ def test_a_nights_load_leaves_views_dependent_views_and_grants_alone(url, tmp_pa
         load_url = url + ("?options=-c%20lock_timeout%3D3000" if postgres else "")
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("AGENT_STATUS_WAREHOUSE_URL", load_url)
-            tasks.load(manifest(tmp_path, 1, "r1"), try_number=1)
-            tasks.record_failure("tk", night(2).start_utc, night(2).end_utc, "r2", "extract",
-                                 1, "HTTPError: 503")
+            tasks.load(get_integration("tk"), manifest(tmp_path, 1, "r1"), try_number=1)
+            tasks.record_failure(get_integration("tk"), night(2).start_utc, night(2).end_utc,
+                                 "r2", "extract", 1, "HTTPError: 503")
             for argv in (["summary"], ["unmapped"], ["init-warehouse"]):
                 assert main(argv) in (0, 1), argv
         reader.commit()

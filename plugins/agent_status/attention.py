@@ -19,6 +19,8 @@ import json
 import logging
 from pathlib import Path
 
+from agent_status.staging import staging_root, write_json
+
 log = logging.getLogger(__name__)
 
 NEEDS_ATTENTION = "needs attention"
@@ -29,8 +31,6 @@ REASONS = (QUALITY_FAILED, UNMAPPED_AGENTS, UNMAPPED_ACTIVITIES)  # the order ta
 
 
 def attention_file(integration: str) -> Path:
-    from agent_status.tasks import staging_root  # light: config and nights only
-
     return staging_root() / "attention" / f"{integration}.json"
 
 
@@ -54,11 +54,9 @@ def record(integration: str, run_id: str, summary: dict, verdicts: list[dict]) -
     reasons = reasons_of(summary, verdicts)
     path = attention_file(integration)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps({"integration": integration, "run_id": run_id,
-                                   "nights": [str(n.get("night")) for n in summary.get("nights", [])],
-                                   "reasons": reasons}))
-    partial.replace(path)  # atomic: a parse never reads half a file
+    write_json(path, {"integration": integration, "run_id": run_id,  # whole: a parse never
+                      "nights": [str(n.get("night")) for n in summary.get("nights", [])],
+                      "reasons": reasons})  # reads half a file
     return reasons
 
 

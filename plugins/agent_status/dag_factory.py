@@ -79,7 +79,7 @@ def _source_zone(integration: Integration) -> str:
     return "none: the vendor reports UTC"
 
 
-def run_guarded(integration_name: str, context, step, *args):
+def run_guarded(integration: Integration, context, step, *args):
     """Run a task step with owner-only files (staging Parquet, Data Docs and the SQLite
     warehouse hold employee identifiers); a failure appends a failed attempt to the ledger,
     naming the task and its try, and is re-raised so Airflow retries."""
@@ -96,7 +96,7 @@ def run_guarded(integration_name: str, context, step, *args):
     # so that nothing swallows it: recorded, then re-raised)
     except (Exception, AirflowTaskTimeout) as error:
         ti = context["ti"]
-        tasks.record_failure(integration_name, context["data_interval_start"],
+        tasks.record_failure(integration, context["data_interval_start"],
                              context["data_interval_end"], context["run_id"], ti.task_id,
                              ti.try_number, f"{type(error).__name__}: {error}")
         raise
@@ -147,8 +147,10 @@ def build_dag(integration: Integration):
         render_template_as_native_obj=False,
     )
     def agent_status_import():
+        # each task gets ``integration`` from here: read and checked once, when the worker
+        # parses the DAG file, never re-read from the integrations file by a task
         def guarded(step, *args):
-            return run_guarded(integration.name, get_current_context(), step, *args)
+            return run_guarded(integration, get_current_context(), step, *args)
 
         # integrations sharing a vendor account share its rate budget through one pool
         @task(execution_timeout=EXECUTION_TIMEOUTS["extract"],
@@ -157,20 +159,21 @@ def build_dag(integration: Integration):
             from agent_status import tasks
 
             context = get_current_context()
-            return guarded(tasks.extract, integration.name, context["data_interval_start"],
+            return guarded(tasks.extract, integration, context["data_interval_start"],
                            context["data_interval_end"], context["run_id"])
 
         @task(execution_timeout=EXECUTION_TIMEOUTS["transform"])
         def transform(manifest: dict) -> dict:
             from agent_status import tasks
 
-            return guarded(tasks.transform, manifest)
+            return guarded(tasks.transform, integration, manifest)
 
         @task(execution_timeout=EXECUTION_TIMEOUTS["load"])
         def load(manifest: dict) -> dict:
             from agent_status import tasks
 
-            return guarded(tasks.load, manifest, get_current_context()["ti"].try_number)
+            return guarded(tasks.load, integration, manifest,
+                           get_current_context()["ti"].try_number)
 
         @task(outlets=[loaded_asset])
         def quality(summary: dict) -> dict:
@@ -181,7 +184,7 @@ def build_dag(integration: Integration):
             from agent_status import tasks
 
             context = get_current_context()
-            result = tasks.quality_gate(summary)
+            result = tasks.quality_gate(integration, summary)
             attention.record(integration.name, context["run_id"], summary, result["nights"])
             for notifier in (notifiers_for(integration, "quarantine")
                              if result["alert"] else []):

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from agent_status.warehouse import query
+
 EMPLOYEE_FIELDS = ["employee_id", "external_employee_id", "external_user_id"]
 # local@domain.tld: no spaces, one @, a dot in the domain; edge spaces are checked apart (they
 # are significant in identifiers and only warned about, vendors.md 0.1)
@@ -26,17 +28,13 @@ class MappingFileError(ValueError):
 
 
 def read_employee_mappings(engine: sa.Engine, integration: str) -> pd.DataFrame:
-    return pd.read_sql_query(sa.text(
-        "SELECT employee_id, external_employee_id, external_user_id FROM employee_external_ids "
-        "WHERE integration = :i ORDER BY employee_id"), engine, params={"i": integration},
-        dtype=object)
+    return pd.read_sql_query(sa.text(query("employee_external_ids_select")), engine,
+                             params={"i": integration}, dtype=object)
 
 
 def read_activity_mappings(engine: sa.Engine, integration: str) -> pd.DataFrame:
-    return pd.read_sql_query(sa.text(
-        "SELECT m.vendor_activity_id, m.activity_id, m.classification, a.name AS activity_name "
-        "FROM activity_mappings m JOIN activities a ON a.activity_id = m.activity_id "
-        "WHERE m.integration = :i ORDER BY m.vendor_activity_id"), engine, params={"i": integration})
+    return pd.read_sql_query(sa.text(query("activity_mappings_select")), engine,
+                             params={"i": integration})
 
 
 def parse_employee_csv(path: Path | str, identifier: str | None = None) -> pd.DataFrame:
@@ -121,15 +119,11 @@ def _read_csv(path, required: list[str], optional: list[str] = ()) -> list[tuple
 def import_employee_mappings(engine: sa.Engine, integration: str, frame: pd.DataFrame) -> int:
     now = pd.Timestamp.now(tz="UTC").to_pydatetime()
     with engine.begin() as connection:
-        connection.execute(sa.text("DELETE FROM employee_external_ids WHERE integration = :i"),
-                           {"i": integration})
+        connection.execute(sa.text(query("employee_external_ids_delete")), {"i": integration})
         if len(frame):
-            connection.execute(sa.text(
-                "INSERT INTO employee_external_ids (integration, employee_id, "
-                "external_employee_id, external_user_id, updated_at) VALUES "
-                "(:integration, :employee_id, :external_employee_id, :external_user_id, :now)"),
-                [{**row, "integration": integration, "now": now}
-                 for row in frame[EMPLOYEE_FIELDS].to_dict("records")])
+            connection.execute(sa.text(query("employee_external_ids_insert")),
+                               [{**row, "integration": integration, "now": now}
+                                for row in frame[EMPLOYEE_FIELDS].to_dict("records")])
     return len(frame)
 
 
@@ -139,51 +133,29 @@ def import_activity_mappings(engine: sa.Engine, integration: str, frame: pd.Data
         for row in frame.drop_duplicates("activity_id").to_dict("records"):
             name = row.get("activity_name") or None
             if name:
-                connection.execute(sa.text(
-                    "INSERT INTO activities (activity_id, name) VALUES (:a, :n) "
-                    "ON CONFLICT (activity_id) DO UPDATE SET name = excluded.name"),
-                    {"a": int(row["activity_id"]), "n": name})
-        known = {r[0] for r in connection.execute(sa.text("SELECT activity_id FROM activities"))}
+                connection.execute(sa.text(query("activities_upsert")),
+                                   {"a": int(row["activity_id"]), "n": name})
+        known = {r[0] for r in connection.execute(sa.text(query("activities_select_ids")))}
         unknown = sorted(set(frame.activity_id.astype(int)) - known)
         if unknown:
             raise MappingFileError(f"activity id(s) {unknown} do not exist: give an "
                                    "activity_name to create them")
-        connection.execute(sa.text("DELETE FROM activity_mappings WHERE integration = :i"),
-                           {"i": integration})
+        connection.execute(sa.text(query("activity_mappings_delete")), {"i": integration})
         if len(frame):
-            connection.execute(sa.text(
-                "INSERT INTO activity_mappings (integration, vendor_activity_id, activity_id, "
-                "classification, updated_at) VALUES (:integration, :vendor_activity_id, "
-                ":activity_id, :classification, :now)"),
-                [{"integration": integration, "vendor_activity_id": r["vendor_activity_id"],
-                  "activity_id": int(r["activity_id"]), "classification": int(r["classification"]),
-                  "now": now} for r in frame.to_dict("records")])
+            connection.execute(sa.text(query("activity_mappings_insert")), [
+                {"integration": integration, "vendor_activity_id": r["vendor_activity_id"],
+                 "activity_id": int(r["activity_id"]), "classification": int(r["classification"]),
+                 "now": now} for r in frame.to_dict("records")])
     return len(frame)
 
 
-def _integration_filter(column: str, integration: str | None) -> tuple[str, dict]:
-    # a clause only when filtering: psycopg 3 cannot type a bare ``:i IS NULL`` parameter
-    if integration is None:
-        return "", {}
-    return f"AND {column} = :i ", {"i": integration}
-
-
 def unmapped_identifiers(engine: sa.Engine, integration: str | None = None) -> pd.DataFrame:
-    where, params = _integration_filter("integration", integration)
-    return pd.read_sql_query(sa.text(
-        "SELECT integration, external_user_id, MIN(hint) AS hint, COUNT(*) AS events, "
-        "SUM(duration_seconds) AS seconds, MIN(night_date) AS first_night, "
-        f"MAX(night_date) AS last_night FROM agent_status_quarantine WHERE 1 = 1 {where}"
-        "GROUP BY integration, external_user_id ORDER BY integration, external_user_id"),
-        engine, params=params)
+    """Quarantined identifiers of ``integration`` (None: of every integration)."""
+    return pd.read_sql_query(sa.text(query("quarantine_unmapped_identifiers")), engine,
+                             params={"integration": integration})
 
 
 def unmapped_activities(engine: sa.Engine, integration: str | None = None) -> pd.DataFrame:
-    where, params = _integration_filter("e.integration", integration)
-    return pd.read_sql_query(sa.text(
-        "SELECT e.integration, e.vendor_activity_id, MIN(e.vendor_activity_name) AS name, "
-        "COUNT(*) AS events, SUM(e.duration_seconds) AS seconds FROM agent_status_events e "
-        f"WHERE NOT EXISTS (SELECT 1 FROM activity_mappings m WHERE m.integration = "
-        f"e.integration AND m.vendor_activity_id = e.vendor_activity_id) {where}"
-        "GROUP BY e.integration, e.vendor_activity_id "
-        "ORDER BY e.integration, e.vendor_activity_id"), engine, params=params)
+    """Loaded vendor activities without a mapping of ``integration`` (None: of every one)."""
+    return pd.read_sql_query(sa.text(query("events_unmapped_activities")), engine,
+                             params={"integration": integration})

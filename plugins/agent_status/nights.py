@@ -18,16 +18,32 @@ class Night:
     def label(self) -> str:
         return self.night_date.isoformat()
 
+    def as_json(self) -> dict[str, str]:
+        """The night as tasks hand it on (XCom, the staged manifest): ISO text, offsets kept."""
+        return {"start_utc": self.start_utc.isoformat(), "end_utc": self.end_utc.isoformat(),
+                "night_date": self.night_date.isoformat()}
 
-def night_of(integration: Integration, interval_start: dt.datetime,
-             interval_end: dt.datetime) -> Night:
-    local = interval_start.astimezone(integration.zone)
-    return Night(_utc(interval_start), _utc(interval_end), local.date())
+    @classmethod
+    def from_json(cls, item: dict) -> Night:
+        """The night ``as_json`` wrote; anything else fails naming the field and the value."""
+        try:
+            return cls(_utc(item["start_utc"]), _utc(item["end_utc"]),
+                       dt.date.fromisoformat(item["night_date"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a staged night ({type(error).__name__}: {error}): "
+                             f"{item!r}") from None
 
 
-def nights_for_run(integration: Integration, interval_start: dt.datetime,
-                   interval_end: dt.datetime) -> list[Night]:
-    """The run's own night and its lookback nights, oldest first, never before start_date."""
+def night_of(integration: Integration, interval_start: dt.datetime | str,
+             interval_end: dt.datetime | str) -> Night:
+    start = _utc(interval_start)
+    return Night(start, _utc(interval_end), start.astimezone(integration.zone).date())
+
+
+def nights_for_run(integration: Integration, interval_start: dt.datetime | str,
+                   interval_end: dt.datetime | str) -> list[Night]:
+    """The run's own night and its lookback nights, oldest first, never before start_date.
+    The interval as Airflow gives it: aware datetimes (pendulum's too) or ISO text."""
     current = night_of(integration, interval_start, interval_end)
     nights = [current]
     for back in range(1, integration.lookback_nights + 1):
@@ -47,7 +63,11 @@ def night_for_date(integration: Integration, night_date: dt.date) -> Night:
     return Night(_utc(start), _utc(end), night_date)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
+def _utc(value: dt.datetime | str) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:  # a naive time is no instant: which zone was meant is unknown
+        raise ValueError(f"a night's bound needs a time zone, got {value.isoformat()}")
     return dt.datetime.fromtimestamp(value.timestamp(), tz=dt.timezone.utc)
 
 

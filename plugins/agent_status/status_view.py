@@ -16,66 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-NIGHTS_SHOWN = 14
+from agent_status.warehouse import query
 
-# latest attempt of each night: what the night looks like now
-_LATEST_NIGHTS = """
-SELECT r.night_date, r.run_id, r.status, r.events_extracted, r.events_loaded,
-       r.events_quarantined, r.events_defaulted, r.events_replayed, r.validation_success,
-       r.validation_summary, r.data_docs, r.error, r.finished_at
-FROM import_runs r
-WHERE r.integration = :integration
-  AND r.finished_at = (SELECT MAX(r2.finished_at) FROM import_runs r2
-                       WHERE r2.integration = r.integration AND r2.night_date = r.night_date)
-ORDER BY r.night_date DESC
-"""
-_RUN_NIGHTS = """
-SELECT r.night_date, r.attempt, r.status, r.events_extracted, r.events_loaded,
-       r.events_quarantined, r.events_defaulted, r.events_replayed, r.validation_success,
-       r.validation_summary, r.data_docs, r.error, r.finished_at
-FROM import_runs r
-WHERE r.integration = :integration AND r.run_id = :run_id
-ORDER BY r.night_date, r.attempt
-"""
-_QUARANTINE = """
-SELECT external_user_id, MIN(hint) AS hint, COUNT(*) AS events,
-       SUM(duration_seconds) AS seconds, MIN(night_date) AS first_night,
-       MAX(night_date) AS last_night
-FROM agent_status_quarantine
-WHERE integration = :integration
-GROUP BY external_user_id
-ORDER BY SUM(duration_seconds) DESC, external_user_id
-"""
-_UNMAPPED_ACTIVITIES = """
-SELECT e.vendor_activity_id, MIN(e.vendor_activity_name) AS name, COUNT(*) AS events,
-       SUM(e.duration_seconds) AS seconds
-FROM agent_status_events e
-WHERE e.integration = :integration
-  AND NOT EXISTS (SELECT 1 FROM activity_mappings m
-                  WHERE m.integration = e.integration
-                    AND m.vendor_activity_id = e.vendor_activity_id)
-GROUP BY e.vendor_activity_id
-ORDER BY SUM(e.duration_seconds) DESC, e.vendor_activity_id
-"""
-_RUN_QUARANTINE = """
-SELECT night_date, external_user_id, MIN(hint) AS hint, COUNT(*) AS events,
-       SUM(duration_seconds) AS seconds
-FROM agent_status_quarantine
-WHERE integration = :integration AND run_id = :run_id
-GROUP BY night_date, external_user_id
-ORDER BY night_date, external_user_id
-"""
-_RUN_DEFAULTED = """
-SELECT e.night_date, e.vendor_activity_id, MIN(e.vendor_activity_name) AS name,
-       COUNT(*) AS events, SUM(e.duration_seconds) AS seconds
-FROM agent_status_events e
-WHERE e.integration = :integration AND e.run_id = :run_id
-  AND NOT EXISTS (SELECT 1 FROM activity_mappings m
-                  WHERE m.integration = e.integration
-                    AND m.vendor_activity_id = e.vendor_activity_id)
-GROUP BY e.night_date, e.vendor_activity_id
-ORDER BY e.night_date, e.vendor_activity_id
-"""
+NIGHTS_SHOWN = 14
 
 
 @dataclass
@@ -121,9 +64,9 @@ class IntegrationStatus:
                 "unmapped_activities": self.unmapped_activities}
 
 
-def _rows(connection: sa.Connection, query: str, **params) -> list[dict]:
+def _rows(connection: sa.Connection, statement: str, **params) -> list[dict]:
     return [{key: _plain(value) for key, value in row._mapping.items()}
-            for row in connection.execute(sa.text(query), params)]
+            for row in connection.execute(sa.text(statement), params)]
 
 
 def _plain(value):
@@ -146,12 +89,12 @@ def integration_statuses(engine: sa.Engine, integrations) -> list[IntegrationSta
                 dag_id=integration.dag_id, timezone=integration.timezone,
                 identifier=IDENTIFIER_LABELS[spec.identifier])
             try:
-                status.nights = _rows(connection, _LATEST_NIGHTS,
+                status.nights = _rows(connection, query("status_latest_nights"),
                                       integration=integration.name)[:NIGHTS_SHOWN]
-                status.unmapped_identifiers = _rows(connection, _QUARANTINE,
+                status.unmapped_identifiers = _rows(connection, query("status_quarantine"),
                                                     integration=integration.name)
-                status.unmapped_activities = _rows(connection, _UNMAPPED_ACTIVITIES,
-                                                   integration=integration.name)
+                status.unmapped_activities = _rows(
+                    connection, query("status_unmapped_activities"), integration=integration.name)
             except sa.exc.SQLAlchemyError as error:
                 connection.rollback()
                 status.error = f"warehouse not readable: {str(error).splitlines()[0]}"
@@ -164,9 +107,10 @@ def integration_statuses(engine: sa.Engine, integrations) -> list[IntegrationSta
 def run_report(engine: sa.Engine, integration: str, run_id: str) -> dict[str, Any]:
     """One DAG run: each night's counts, who was quarantined, what defaulted to Present."""
     with engine.connect() as connection:
-        nights = _rows(connection, _RUN_NIGHTS, integration=integration, run_id=run_id)
-        quarantine = _rows(connection, _RUN_QUARANTINE, integration=integration, run_id=run_id)
-        defaulted = _rows(connection, _RUN_DEFAULTED, integration=integration, run_id=run_id)
+        run = {"integration": integration, "run_id": run_id}
+        nights = _rows(connection, query("status_run_nights"), **run)
+        quarantine = _rows(connection, query("status_run_quarantine"), **run)
+        defaulted = _rows(connection, query("status_run_defaulted"), **run)
     return {"integration": integration, "run_id": run_id, "nights": nights,
             "quarantined": quarantine, "defaulted": defaulted}
 

@@ -14,23 +14,13 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
-RUNS = """
-SELECT integration, vendor, night_date, run_id, attempt, task_id, try_number, status,
-       events_quarantined, data_docs, error, finished_at
-FROM import_runs
-"""
-COUNTS = "SELECT integration, COUNT(*) AS n FROM {table} GROUP BY integration"
-VALIDATION = """
-SELECT DISTINCT integration, night_date, run_id, suite, expectation, column_name,
-       unexpected_count, element_count
-FROM validation_results WHERE NOT success
-"""
+from agent_status.warehouse import query
 
 
 def latest_attempts(engine: sa.Engine) -> pd.DataFrame:
     """One row per integration and night: its latest attempt (by time, then attempt number),
     and, as ``loaded_*``, its latest successful one: the load whose data the tables hold."""
-    runs = pd.read_sql_query(sa.text(RUNS), engine)
+    runs = pd.read_sql_query(sa.text(query("summary_import_runs")), engine)
     runs["night_date"] = pd.to_datetime(runs.night_date).dt.date
     runs["finished_at"] = pd.to_datetime(runs.finished_at, utc=True)
     runs = runs.sort_values(["integration", "night_date", "finished_at", "attempt"])
@@ -49,11 +39,11 @@ def integration_summaries(engine: sa.Engine) -> list[dict]:
     latest = latest_attempts(engine)
     if latest.empty:
         return []
-    loaded = _counts(engine, "agent_status_events")
-    quarantined = _counts(engine, "agent_status_quarantine")
+    loaded = _counts(engine, query("events_count_by_integration"))
+    quarantined = _counts(engine, query("quarantine_count_by_integration"))
     identifiers = unmapped_identifiers(engine)
     activities = unmapped_activities(engine)
-    checks = pd.read_sql_query(sa.text(VALIDATION), engine)
+    checks = pd.read_sql_query(sa.text(query("validation_results_failed")), engine)
     checks["night_date"] = pd.to_datetime(checks.night_date).dt.date
     out = []
     for name, group in latest.groupby("integration", sort=True):
@@ -96,8 +86,8 @@ def _failures(failed: pd.DataFrame) -> list[dict]:
             for r in failed.itertuples()]
 
 
-def _counts(engine: sa.Engine, table: str) -> dict:
-    frame = pd.read_sql_query(sa.text(COUNTS.format(table=table)), engine)
+def _counts(engine: sa.Engine, statement: str) -> dict:
+    frame = pd.read_sql_query(sa.text(statement), engine)
     return dict(zip(frame.integration, frame.n))
 
 

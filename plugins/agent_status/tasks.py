@@ -1,254 +1,131 @@
-"""What each Airflow task does, over one run's nights. The DAG only wires these to the data
-interval and the connections; tasks hand each other file paths (Parquet in the staging folder),
-never DataFrames."""
+"""What each Airflow task does, over one run's nights: the pipeline's steps (pipeline/) wired to
+the interval, the vendor connection, the staging folder (staging.py) and the warehouse. The DAG
+factory hands each task its integration, read and checked once when the DAG file is parsed;
+tasks hand each other a manifest of staged file paths, never DataFrames."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
-import os
-import re
-import shutil
-from pathlib import Path
 
-from agent_status import PROJECT_ROOT
-from agent_status.config import Integration, get_integration
+from agent_status.config import Integration
 from agent_status.nights import Night, nights_for_run
+from agent_status.staging import RunStaging, read_json, write_json, write_parquet
 
 log = logging.getLogger(__name__)
 
 
-def staging_root() -> Path:
-    return Path(os.environ.get("AGENT_STATUS_STAGING_DIR", PROJECT_ROOT / "data" / "staging"))
-
-
-def run_folder(integration: str, run_id: str, attempt_key: str = "") -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
-    return staging_root() / integration / safe
-
-
-def _nights(integration: Integration, interval_start, interval_end) -> list[Night]:
-    return nights_for_run(integration, _as_utc(interval_start), _as_utc(interval_end))
-
-
-def _as_utc(value) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return dt.datetime.fromtimestamp(value.timestamp(), tz=dt.timezone.utc)
-
-
-def extract(integration_name: str, interval_start, interval_end, run_id: str,
+def extract(integration: Integration, interval_start, interval_end, run_id: str,
             connection=None) -> dict:
-    """Read the vendor for the run's nights (its own and the lookback) into staged Parquet.
-
-    A vendor that selects records by their END time (``VendorSpec.selects_by``, Talkdesk 4.3)
-    hands over a long status only once it has ended, perhaps nights after it started. When a
-    record starts before the run's first night, the run reaches back to the night where it
-    starts and reads those older nights again (their other records had ended and come before),
-    so transform and load replace each of them whole, as any night: exact and idempotent."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    """Read the vendor for the run's nights into staged Parquet (pipeline/extract.py)."""
     from agent_status.connectors.base import ConnectionInfo, build_connector
-    from agent_status.connectors.registry import VENDORS
-    from agent_status.frames import empty_raw_events
-    from agent_status.nights import nights_before
+    from agent_status.pipeline.extract import extract as extract_nights
 
-    integration = get_integration(integration_name)
-    nights = _nights(integration, interval_start, interval_end)
-    folder = run_folder(integration.name, run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    raw_path = folder / "raw.parquet"
+    staging = RunStaging.for_run(integration.name, run_id).create()
     connection = connection or ConnectionInfo.from_airflow(integration.conn_id)
-    connector = build_connector(integration, connection)
-    writer, rows = None, 0
-    tmp_path = raw_path.with_suffix(".parquet.tmp")
-
-    def stage(start: dt.datetime, end: dt.datetime) -> pd.Timestamp | None:
-        """Append the vendor's records for ``[start, end)``; the earliest start among them."""
-        nonlocal writer, rows
-        earliest = None
-        for chunk in connector.extract(start, end):
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp_path, table.schema)
-            writer.write_table(table.cast(writer.schema))
-            rows += len(chunk)
-            if len(chunk):
-                first = chunk.start_utc.min()
-                earliest = first if earliest is None else min(earliest, first)
-        return earliest
-
-    try:
-        earliest = stage(nights[0].start_utc, nights[-1].end_utc)
-        if VENDORS[integration.vendor].selects_by == "end_time" and earliest is not None:
-            older = nights_before(integration, earliest.to_pydatetime(), nights[0])
-            if older:
-                log.info("%s: a record ending in this run started on night %s: nights %s..%s "
-                         "are read and replaced again", integration.name, older[0].label,
-                         older[0].label, older[-1].label)
-                stage(older[0].start_utc, nights[0].start_utc)
-                nights = older + nights
-        if writer is None:
-            writer = pq.ParquetWriter(tmp_path, pa.Table.from_pandas(
-                empty_raw_events(), preserve_index=False).schema)
-    finally:
-        connector.close()
-        if writer is not None:
-            writer.close()
-    tmp_path.replace(raw_path)
+    with contextlib.closing(build_connector(integration, connection)) as connector:
+        nights, rows = extract_nights(
+            connector, integration, nights_for_run(integration, interval_start, interval_end),
+            staging.raw)
     log.info("%s: extracted %d raw events for nights %s..%s", integration.name, rows,
              nights[0].label, nights[-1].label)
-    return {"integration": integration.name, "run_id": run_id, "raw_path": str(raw_path),
-            "raw_events": rows, "nights": [_night_json(n) for n in nights]}
+    return {"integration": integration.name, "run_id": run_id, "raw_path": str(staging.raw),
+            "raw_events": rows, "nights": [night.as_json() for night in nights]}
 
 
-def transform(manifest: dict) -> dict:
-    """Normalise, validate, quarantine and remap each night; stage the results per night."""
-    import pandas as pd
-
+def transform(integration: Integration, manifest: dict) -> dict:
+    """Each night through pipeline/transform.py; its results staged for load."""
     from agent_status.connectors.registry import VENDORS
     from agent_status.mappings import read_activity_mappings, read_employee_mappings
-    from agent_status.pipeline.normalise import normalise, read_night
-    from agent_status.pipeline.quarantine import split_unmapped
-    from agent_status.pipeline.remap import remap
-    from agent_status.pipeline.validate import COVERAGE_COLUMNS, validate_mappings, validate_night
-    from agent_status.warehouse import create_warehouse_engine, ensure_schema, warehouse_url
+    from agent_status.pipeline.transform import transform_night
+    from agent_status.pipeline.validate import staged_checks, validate_mappings
 
-    integration = get_integration(manifest["integration"])
+    _check_manifest(integration, manifest)
     spec = VENDORS[integration.vendor]
     overlap_rule = spec.connector_class().overlap_rule
-    engine = create_warehouse_engine(warehouse_url(use_airflow=True))
-    ensure_schema(engine)
-    employees = read_employee_mappings(engine, integration.name)
-    activities = read_activity_mappings(engine, integration.name)
-    engine.dispose()
+    with _warehouse() as engine:
+        employees = read_employee_mappings(engine, integration.name)
+        activities = read_activity_mappings(engine, integration.name)
     mapping_report = validate_mappings(employees, integration.name, spec.identifier)
     if not mapping_report.success:
         log.warning("%s: employee mapping checks failed: %s", integration.name,
                     mapping_report.summary()["failed"])
-    folder = Path(manifest["raw_path"]).parent
+    staging = RunStaging.of(manifest["raw_path"])
     out_nights = []
     for item in manifest["nights"]:
-        night = _night_from_json(item)
-        raw = read_night(manifest["raw_path"], night, overlap_rule)  # one night in memory
-        segments = normalise(raw, night, overlap_rule)
-        del raw
-        mapped, quarantined = split_unmapped(segments, employees)
-        joined = pd.concat([mapped, quarantined.drop(columns=["quarantine_reason", "hint"])
-                            .assign(employee_id=None)], ignore_index=True)
-        report = validate_night(joined, integration.name, night, integration.quality,
-                                set(activities.vendor_activity_id))
-        structural = [r for r in report.failed() if r["column"] not in COVERAGE_COLUMNS]
-        if structural:
-            raise ValueError(f"{integration.name} night {night.label}: validation failed: "
-                             f"{structural}")
-        events, defaulted = remap(mapped, activities)
-        events_path = folder / f"events_{night.label}.parquet"
-        quarantine_path = folder / f"quarantine_{night.label}.parquet"
-        events.to_parquet(events_path, index=False)
-        quarantined.to_parquet(quarantine_path, index=False)
-        validation_rows = [dict(r, suite=s.suite) for s in (mapping_report, report)
-                           for r in s.results]
-        validation_path = folder / f"validation_{night.label}.json"
-        validation_path.write_text(json.dumps({
-            # the night's own checks, graded by the integration's thresholds; the mapping
-            # suite's findings (e.g. a space at the end of an identifier) are recorded beside
-            "success": report.success,
-            "summary": [mapping_report.summary(), report.summary()],
-            "rows": validation_rows, "data_docs": report.data_docs}))
-        out_nights.append({**item, "events_path": str(events_path),
-                           "quarantine_path": str(quarantine_path),
-                           "validation_path": str(validation_path),
-                           "counts": {"events_extracted": len(segments),
-                                      "events_loaded": len(events),
-                                      "events_quarantined": len(quarantined),
-                                      "events_defaulted": defaulted}})
+        night = Night.from_json(item)
+        done = transform_night(manifest["raw_path"], night, integration, overlap_rule,
+                               employees, activities)
+        paths = {"events_path": staging.events(night),
+                 "quarantine_path": staging.quarantine(night),
+                 "validation_path": staging.validation(night)}
+        write_parquet(paths["events_path"], done.events)
+        write_parquet(paths["quarantine_path"], done.quarantined)
+        write_json(paths["validation_path"], staged_checks(mapping_report, done.checks))
+        out_nights.append({**item, **{k: str(v) for k, v in paths.items()},
+                           "counts": done.counts})
         log.info("%s night %s: %d segments, %d quarantined, %d defaulted to Present",
-                 integration.name, night.label, len(segments), len(quarantined), defaulted)
-        del segments, mapped, quarantined, joined, events  # before the next night is read
+                 integration.name, night.label, done.counts["events_extracted"],
+                 done.counts["events_quarantined"], done.counts["events_defaulted"])
+        del done  # before the next night is read
     return {**manifest, "nights": out_nights}
 
 
-def load(manifest: dict, try_number: int = 1) -> dict:
+def load(integration: Integration, manifest: dict, try_number: int = 1) -> dict:
     """One transaction per night, then replay quarantined events that now map."""
     import pandas as pd
     import sqlalchemy as sa
 
     from agent_status.pipeline.load import load_night, replay_quarantine
-    from agent_status.warehouse import create_warehouse_engine, ensure_schema, query, warehouse_url
+    from agent_status.pipeline.validate import result_rows
+    from agent_status.warehouse import query
 
-    integration = get_integration(manifest["integration"])
-    engine = create_warehouse_engine(warehouse_url(use_airflow=True))
-    ensure_schema(engine)
+    _check_manifest(integration, manifest)
     summary = {"integration": integration.name, "nights": []}
-    try:
+    with _warehouse() as engine:
         attempt = None
         for item in manifest["nights"]:
-            night = _night_from_json(item)
-            validation = json.loads(Path(item["validation_path"]).read_text())
-            now = dt.datetime.now(dt.timezone.utc)
-            rows = [{"integration": integration.name, "night_date": night.night_date,
-                     "run_id": manifest["run_id"], "suite": r["suite"],
-                     "expectation": r["expectation"], "column_name": r["column"],
-                     "success": r["success"], "element_count": r["element_count"],
-                     "unexpected_count": r["unexpected_count"], "validated_at": now}
-                    for r in validation["rows"]]
+            night = Night.from_json(item)
+            checks = read_json(item["validation_path"])
             attempt = load_night(
                 engine, integration=integration.name, vendor=integration.vendor, night=night,
                 run_id=manifest["run_id"], try_number=try_number,
                 events=pd.read_parquet(item["events_path"]),
                 quarantined=pd.read_parquet(item["quarantine_path"]),
-                run={**item["counts"], "validation_success": validation["success"],
-                     "validation_summary": json.dumps(validation["summary"]),
-                     "data_docs": validation["data_docs"]},
-                validation_rows=rows)
+                run={**item["counts"], "validation_success": checks["success"],
+                     "validation_summary": json.dumps(checks["summary"]),
+                     "data_docs": checks["data_docs"]},
+                validation_rows=result_rows(checks, integration=integration.name, night=night,
+                                            run_id=manifest["run_id"],
+                                            validated_at=dt.datetime.now(dt.timezone.utc)))
             summary["nights"].append({"night": night.label, **item["counts"]})
         summary["replayed"] = replay_quarantine(engine, integration.name)
         with engine.begin() as connection:
             connection.execute(sa.text(query("import_runs_set_replayed")),
                 {"n": summary["replayed"], "i": integration.name, "r": manifest["run_id"],
                  "a": attempt, "d": manifest["nights"][-1]["night_date"]})
-    finally:
-        engine.dispose()
-    shutil.rmtree(Path(manifest["raw_path"]).parent, ignore_errors=True)
+    RunStaging.of(manifest["raw_path"]).remove()
     return summary
 
 
-def record_failure(integration_name: str, interval_start, interval_end, run_id: str,
+def record_failure(integration: Integration, interval_start, interval_end, run_id: str,
                    task_id: str, try_number: int, error: str) -> None:
+    """A failed try appended to the ledger for each of the run's nights (pipeline/load.py)."""
     from agent_status.pipeline.load import record_failure as write_failure
-    from agent_status.warehouse import create_warehouse_engine, ensure_schema, warehouse_url
 
-    integration = get_integration(integration_name)
-    engine = create_warehouse_engine(warehouse_url(use_airflow=True))
-    try:
-        ensure_schema(engine)
+    with _warehouse() as engine:
         write_failure(engine, integration=integration.name, vendor=integration.vendor,
-                      nights=_nights(integration, interval_start, interval_end), run_id=run_id,
-                      task_id=task_id, try_number=try_number, error=error)
-    finally:
-        engine.dispose()
+                      nights=nights_for_run(integration, interval_start, interval_end),
+                      run_id=run_id, task_id=task_id, try_number=try_number, error=error)
 
 
-def _night_json(night: Night) -> dict:
-    return {"start_utc": night.start_utc.isoformat(), "end_utc": night.end_utc.isoformat(),
-            "night_date": night.night_date.isoformat()}
-
-
-def _night_from_json(item: dict) -> Night:
-    return Night(dt.datetime.fromisoformat(item["start_utc"]),
-                 dt.datetime.fromisoformat(item["end_utc"]),
-                 dt.date.fromisoformat(item["night_date"]))
-
-
-def quality_gate(summary: dict) -> dict:
+def quality_gate(integration: Integration, summary: dict) -> dict:
     """Each loaded night's quality level (quality.py), the quarantine alert, the asset extras."""
     from agent_status.quality import assess
 
-    integration = get_integration(summary["integration"])
+    _check_manifest(integration, summary)
     verdicts = [assess(str(item["night"]), item, integration.quality)
                 for item in summary["nights"]]
     threshold = (integration.alerts or {}).get("quarantine_share_above")
@@ -274,3 +151,23 @@ def quality_gate(summary: dict) -> dict:
             "events_replayed": summary.get("replayed", 0),
         },
     }
+
+
+def _check_manifest(integration: Integration, manifest: dict) -> None:
+    """A manifest is handed on within one integration's DAG run; another's is a wiring bug."""
+    if manifest.get("integration") != integration.name:
+        raise ValueError(f"{integration.name}: the upstream task handed over the manifest of "
+                         f"integration {manifest.get('integration')!r}")
+
+
+@contextlib.contextmanager
+def _warehouse():
+    """The warehouse of the task's Airflow connection, migrated if behind; disposed after."""
+    from agent_status.warehouse import create_warehouse_engine, ensure_schema, warehouse_url
+
+    engine = create_warehouse_engine(warehouse_url(use_airflow=True))
+    try:
+        ensure_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()

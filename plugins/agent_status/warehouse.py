@@ -82,7 +82,6 @@ def _private_file(path: Path) -> None:
 
 
 MIGRATIONS_DIR = SQL_DIR / "migrations"
-VERSION_TABLE = "agent_status_schema_version"
 MIGRATION_LOCK = 734211  # pg_advisory_xact_lock key: one migrator at a time
 
 
@@ -99,12 +98,18 @@ QUERIES_DIR = SQL_DIR / "queries"
 
 
 @functools.cache
-def query(name: str) -> str:
+def query(name: str, dialect: str | None = None) -> str:
     """The warehouse statement ``include/sql/queries/<name>.sql``, loaded by name (issue 12):
-    SQL lives in SQL files, Python says which to run. Bind parameters are ``:name``."""
-    path = QUERIES_DIR / f"{name}.sql"
-    if not path.is_file():
-        raise FileNotFoundError(f"no warehouse statement {name!r}: {path} does not exist")
+    SQL lives in SQL files, Python says which to run. Bind parameters are ``:name``. Where the
+    dialects differ, ``<name>.<dialect>.sql`` (e.g. ``.postgresql.sql``) is the variant for
+    ``dialect`` (``engine.dialect.name``) and ``<name>.sql`` the portable one."""
+    candidates = ([QUERIES_DIR / f"{name}.{dialect}.sql"] if dialect else []) + [
+        QUERIES_DIR / f"{name}.sql"]
+    path = next((p for p in candidates if p.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"no warehouse statement {name!r}"
+                                + (f" for {dialect}" if dialect else "") + ": "
+                                + " and ".join(str(p) for p in candidates) + " do not exist")
     lines = [line for line in path.read_text().splitlines() if not line.strip().startswith("--")]
     return "\n".join(lines).strip().rstrip(";")
 
@@ -140,8 +145,8 @@ def schema_version(engine: sa.Engine) -> int:
         raw = connection.connection.dbapi_connection
         cursor = raw.cursor()
         try:
-            cursor.execute(f"SELECT MAX(version) FROM {VERSION_TABLE}")
-            return int(cursor.fetchone()[0] or 0)
+            cursor.execute(query("schema_version"))
+            return int(cursor.fetchone()[0])
         except Exception as error:  # no version table yet
             if "no such table" not in str(error) and "does not exist" not in str(error):
                 raise
@@ -168,20 +173,16 @@ def migrate(engine: sa.Engine) -> list[str]:
     applied = []
     with engine.begin() as connection:
         if postgres:
-            connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-        connection.execute(sa.text(
-            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} (version INTEGER PRIMARY KEY, "
-            f"name TEXT NOT NULL, applied_at {'TIMESTAMPTZ' if postgres else 'TIMESTAMP'} "
-            "NOT NULL)"))
-        current = connection.execute(
-            sa.text(f"SELECT COALESCE(MAX(version), 0) FROM {VERSION_TABLE}")).scalar()
+            connection.execute(sa.text(query("migration_lock", "postgresql")),
+                               {"lock": MIGRATION_LOCK})
+        connection.execute(sa.text(query("schema_version_create", engine.dialect.name)))
+        current = connection.execute(sa.text(query("schema_version"))).scalar()
         for version, name, path in migrations():
             if version <= current:
                 continue
             for statement in migration_statements(path, engine.dialect.name):
                 connection.execute(sa.text(statement))
-            connection.execute(sa.text(
-                f"INSERT INTO {VERSION_TABLE} (version, name, applied_at) VALUES (:v, :n, :t)"),
-                {"v": version, "n": name, "t": dt.datetime.now(dt.timezone.utc)})
+            connection.execute(sa.text(query("schema_version_insert")),
+                               {"v": version, "n": name, "t": dt.datetime.now(dt.timezone.utc)})
             applied.append(f"{version:04d}_{name}")
     return applied

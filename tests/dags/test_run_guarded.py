@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from agent_status.config import get_integration
 from agent_status.dag_factory import run_guarded
 from agent_status.warehouse import create_warehouse_engine
 from tests.helpers import write_integrations
@@ -45,7 +46,7 @@ def test_a_failing_step_is_recorded_and_its_files_are_private(request, tmp_path,
         raise RuntimeError("vendor said no")
 
     with pytest.raises(RuntimeError, match="vendor said no"):
-        run_guarded("tk", context, step, tmp_path / "staging")
+        run_guarded(get_integration("tk"), context, step, tmp_path / "staging")
     assert stat.S_IMODE((tmp_path / "staging").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "staging" / "events.parquet").stat().st_mode) == 0o600
     engine = create_warehouse_engine(url)

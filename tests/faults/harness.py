@@ -12,6 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from agent_status import tasks
+from agent_status.staging import staging_root
 from agent_status.config import Integration, get_integration
 from agent_status.connectors.registry import VENDORS
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
@@ -114,15 +115,15 @@ def run_night(setup: Setup, run_id: str = "manual__faults", attempt: int = 1,
     night, name = setup.night, setup.integration.name
     task_id = "extract"
     try:
-        manifest = tasks.extract(name, night.start_utc, night.end_utc, run_id,
+        manifest = tasks.extract(setup.integration, night.start_utc, night.end_utc, run_id,
                                  connection=connection or setup.connection)
         task_id = "transform"
-        transformed = tasks.transform(manifest)
+        transformed = tasks.transform(setup.integration, manifest)
         task_id = "load"
-        return tasks.load(transformed, attempt)
+        return tasks.load(setup.integration, transformed, attempt)
     except Exception as error:
-        tasks.record_failure(name, night.start_utc, night.end_utc, run_id, task_id, attempt,
-                             f"{type(error).__name__}: {error}")
+        tasks.record_failure(setup.integration, night.start_utc, night.end_utc, run_id, task_id,
+                             attempt, f"{type(error).__name__}: {error}")
         raise
 
 
@@ -175,7 +176,7 @@ def runs(engine, integration: str) -> pd.DataFrame:
 
 
 def staging_leftovers() -> list[str]:
-    root = tasks.staging_root()
+    root = staging_root()
     return [str(p) for p in root.rglob("*")] if root.exists() else []
 
 

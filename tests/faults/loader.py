@@ -16,6 +16,7 @@ from pathlib import Path
 
 def main(manifest_path: str, marker: str, go: str) -> None:
     from agent_status import tasks
+    from agent_status.config import get_integration
     from agent_status.pipeline import load
 
     original = load.bulk_insert
@@ -29,7 +30,8 @@ def main(manifest_path: str, marker: str, go: str) -> None:
                 time.sleep(0.05)
 
     load.bulk_insert = pausing_insert
-    tasks.load(json.loads(Path(manifest_path).read_text()))
+    manifest = json.loads(Path(manifest_path).read_text())
+    tasks.load(get_integration(manifest["integration"]), manifest)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ STAMPS = ("run_id", "loaded_at", "quarantined_at")
 
 def _staged(setup, tmp_path, run_id: str) -> Path:
     """extract + transform here; the load is what runs (and dies) in the subprocess."""
-    night, name = setup.night, setup.integration.name
-    manifest = tasks.transform(tasks.extract(name, night.start_utc, night.end_utc, run_id,
-                                             connection=setup.connection))
+    night, integration = setup.night, setup.integration
+    manifest = tasks.transform(integration, tasks.extract(
+        integration, night.start_utc, night.end_utc, run_id, connection=setup.connection))
     path = tmp_path / f"{run_id}.json"
     path.write_text(json.dumps(manifest))
     return path

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from agent_status import tasks
+from agent_status.staging import RunStaging
 from agent_status.frames import conform_raw_events
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
 from agent_status.nights import night_for_date
@@ -48,19 +49,18 @@ def _raw(rows) -> pd.DataFrame:
 
 def _run(integration, night, raw: pd.DataFrame, run_id: str) -> dict:
     """transform -> load over a raw frame a vendor could have sent (as extract stages it)."""
-    folder = tasks.run_folder(integration.name, run_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    raw.to_parquet(folder / "raw.parquet", index=False)
+    staging = RunStaging.for_run(integration.name, run_id).create()
+    raw.to_parquet(staging.raw, index=False)
     manifest = {"integration": integration.name, "run_id": run_id,
-                "raw_path": str(folder / "raw.parquet"), "raw_events": len(raw),
-                "nights": [tasks._night_json(night)]}
+                "raw_path": str(staging.raw), "raw_events": len(raw),
+                "nights": [night.as_json()]}
     task_id = "transform"
     try:
-        transformed = tasks.transform(manifest)
+        transformed = tasks.transform(integration, manifest)
         task_id = "load"
-        return tasks.load(transformed)
+        return tasks.load(integration, transformed)
     except Exception as error:
-        tasks.record_failure(integration.name, night.start_utc, night.end_utc, run_id, task_id,
+        tasks.record_failure(integration, night.start_utc, night.end_utc, run_id, task_id,
                              1, f"{type(error).__name__}: {error}")
         raise
 

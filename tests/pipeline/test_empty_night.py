@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import sqlalchemy as sa
 
 from agent_status import tasks
+from agent_status.config import get_integration
 from agent_status.frames import empty_raw_events
+from agent_status.nights import nights_for_run
+from agent_status.staging import RunStaging
 from tests.helpers import write_integrations
 
 
@@ -20,16 +25,18 @@ def test_empty_night_loads_and_is_recorded(warehouse, tmp_path, monkeypatch):
     write_integrations(tmp_path / "integrations.yaml", [{
         "name": "holiday", "vendor": "avaya_cms", "conn_id": "holiday_conn",
         "timezone": "Europe/Berlin", "start_date": "2026-11-01", "lookback_nights": 1}])
-    folder = tasks.run_folder("holiday", "manual__1")
-    folder.mkdir(parents=True)
-    raw_path = folder / "raw.parquet"
+    raw_path = RunStaging.for_run("holiday", "manual__1").create().raw
     empty_raw_events().to_parquet(raw_path, index=False)
-    nights = tasks._nights(tasks.get_integration("holiday"), "2026-11-02T23:00:00+00:00",
-                           "2026-11-03T23:00:00+00:00")
+    holiday = get_integration("holiday")
+    nights = nights_for_run(holiday, "2026-11-02T23:00:00+00:00", "2026-11-03T23:00:00+00:00")
     manifest = {"integration": "holiday", "run_id": "manual__1", "raw_path": str(raw_path),
-                "raw_events": 0, "nights": [tasks._night_json(n) for n in nights]}
+                "raw_events": 0, "nights": [n.as_json() for n in nights]}
 
-    summary = tasks.load(tasks.transform(manifest))
+    (tmp_path / "integrations.yaml").unlink()  # tasks get the integration, never re-read it
+    with pytest.raises(ValueError, match="manifest of integration 'holiday'"):
+        tasks.transform(dataclasses.replace(holiday, name="other"), manifest)
+
+    summary = tasks.load(holiday, tasks.transform(holiday, manifest))
 
     assert [n["events_loaded"] for n in summary["nights"]] == [0, 0]
     with warehouse.connect() as c:

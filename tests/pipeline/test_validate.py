@@ -91,3 +91,34 @@ def test_thresholds_grade_coverage_and_data_docs_name_the_night_offline(tmp_path
             text = page.read_text()
             for url in docs_assets.CDN_MAP:
                 assert f'"{url}"' not in text, (page, url)
+
+
+def test_staged_checks_grade_by_the_night_and_become_ledger_rows_of_both_suites():
+    """transform stages a night's checks as JSON; load writes them as validation_results rows:
+    the night's suite decides success, the mapping suite's findings ride along."""
+    import json
+
+    mappings = validate.ValidationReport("employee_mappings", False, [
+        {"expectation": "expect_column_values_to_match_regex", "column": "external_user_id",
+         "success": False, "element_count": 2, "unexpected_count": 1}])
+    night = validate.ValidationReport("night_events", True, [
+        {"expectation": "expect_column_values_to_not_be_null", "column": "employee_id",
+         "success": True, "element_count": 4, "unexpected_count": 0}], data_docs="/docs/x.html")
+    checks = json.loads(json.dumps(validate.staged_checks(mappings, night)))
+    assert checks["success"] is True and checks["data_docs"] == "/docs/x.html"
+    assert checks["summary"] == [mappings.summary(), night.summary()]
+    at = dt.datetime(2026, 11, 2, 6, tzinfo=UTC)
+    rows = validate.result_rows(checks, integration="i1", night=NIGHT, run_id="r1",
+                                validated_at=at)
+    assert rows == [
+        {"integration": "i1", "night_date": dt.date(2026, 11, 1), "run_id": "r1",
+         "suite": "employee_mappings", "expectation": "expect_column_values_to_match_regex",
+         "column_name": "external_user_id", "success": False, "element_count": 2,
+         "unexpected_count": 1, "validated_at": at},
+        {"integration": "i1", "night_date": dt.date(2026, 11, 1), "run_id": "r1",
+         "suite": "night_events", "expectation": "expect_column_values_to_not_be_null",
+         "column_name": "employee_id", "success": True, "element_count": 4,
+         "unexpected_count": 0, "validated_at": at}]
+    from agent_status.pipeline.load import VALIDATION_COLUMNS
+
+    assert all(list(row) == VALIDATION_COLUMNS for row in rows)  # the table's columns

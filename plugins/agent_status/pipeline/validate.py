@@ -10,6 +10,7 @@ Data Docs under ``data/gx/<integration>``.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -46,6 +47,25 @@ class ValidationReport:
         return {"suite": self.suite, "success": self.success,
                 "failed": [f"{r['expectation']}({r['column']}): {r['unexpected_count']} "
                            f"unexpected of {r['element_count']}" for r in self.failed()]}
+
+
+def staged_checks(mappings: ValidationReport, night: ValidationReport) -> dict:
+    """A night's checks as transform stages them for load (JSON): the night's own suite,
+    graded by the integration's thresholds, decides its success; the mapping suite's findings
+    (e.g. a space at the end of an identifier) are recorded beside."""
+    return {"success": night.success, "summary": [mappings.summary(), night.summary()],
+            "rows": [dict(r, suite=s.suite) for s in (mappings, night) for r in s.results],
+            "data_docs": night.data_docs}
+
+
+def result_rows(checks: dict, *, integration: str, night: Night, run_id: str,
+                validated_at: dt.datetime) -> list[dict]:
+    """The staged checks as rows of the warehouse's validation_results."""
+    return [{"integration": integration, "night_date": night.night_date, "run_id": run_id,
+             "suite": r["suite"], "expectation": r["expectation"], "column_name": r["column"],
+             "success": r["success"], "element_count": r["element_count"],
+             "unexpected_count": r["unexpected_count"], "validated_at": validated_at}
+            for r in checks["rows"]]
 
 
 def gx_root(integration: str) -> Path:

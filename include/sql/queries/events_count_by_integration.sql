@@ -1,0 +1,1 @@
+SELECT integration, COUNT(*) AS n FROM agent_status_events GROUP BY integration

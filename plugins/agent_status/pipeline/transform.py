@@ -1,0 +1,50 @@
+"""Transform: one night of staged raw events -> the events to load, the quarantine and the
+night's checks, through the steps in order: normalise, quarantine (split_unmapped), validate,
+remap. One night is in memory at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from agent_status.config import Integration
+from agent_status.nights import Night
+from agent_status.pipeline.normalise import normalise, read_night
+from agent_status.pipeline.quarantine import split_unmapped
+from agent_status.pipeline.remap import remap
+from agent_status.pipeline.validate import COVERAGE_COLUMNS, ValidationReport, validate_night
+
+
+@dataclass
+class TransformedNight:
+    events: pd.DataFrame  # mapped to employees and WFM activities
+    quarantined: pd.DataFrame  # identifiers without an employee, with hints
+    checks: ValidationReport  # the night's suite
+    counts: dict[str, int]  # what the ledger records for the night
+
+
+def transform_night(raw_path: str | Path, night: Night, integration: Integration,
+                    overlap_rule: str, employees: pd.DataFrame,
+                    activities: pd.DataFrame) -> TransformedNight:
+    """The night's segments, split by whether their identifier maps, checked, remapped. A
+    structural break (an end before its start, a time outside the night) fails the night
+    before anything loads; mapping coverage only grades it (quality.py)."""
+    raw = read_night(raw_path, night, overlap_rule)
+    segments = normalise(raw, night, overlap_rule)
+    del raw  # before the night's other frames are built
+    mapped, quarantined = split_unmapped(segments, employees)
+    joined = pd.concat([mapped, quarantined.drop(columns=["quarantine_reason", "hint"])
+                        .assign(employee_id=None)], ignore_index=True)
+    checks = validate_night(joined, integration.name, night, integration.quality,
+                            set(activities.vendor_activity_id))
+    del joined
+    structural = [r for r in checks.failed() if r["column"] not in COVERAGE_COLUMNS]
+    if structural:
+        raise ValueError(f"{integration.name} night {night.label}: validation failed: "
+                         f"{structural}")
+    events, defaulted = remap(mapped, activities)
+    return TransformedNight(events, quarantined, checks, {
+        "events_extracted": len(segments), "events_loaded": len(events),
+        "events_quarantined": len(quarantined), "events_defaulted": defaulted})
