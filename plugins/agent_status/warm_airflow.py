@@ -18,6 +18,7 @@ import sys
 # what extract, transform, load and quality import (tasks import them inside the task)
 PRELOAD = (
     "pandas", "pyarrow", "pyarrow.parquet", "sqlalchemy", "requests", "great_expectations",
+    "agent_status.pipeline.extract", "agent_status.pipeline.transform",
     "agent_status.pipeline.normalise", "agent_status.pipeline.validate",
     "agent_status.pipeline.remap", "agent_status.pipeline.load", "agent_status.tasks",
 )
