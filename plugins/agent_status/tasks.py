@@ -119,7 +119,7 @@ def transform(manifest: dict) -> dict:
 
     integration = get_integration(manifest["integration"])
     spec = VENDORS[integration.vendor]
-    overlap_rule = spec.connector_class().overlap_rule
+    overlap_rule = spec.overlap_rule
     engine = create_warehouse_engine(warehouse_url(use_airflow=True))
     ensure_schema(engine)
     employees = read_employee_mappings(engine, integration.name)
