@@ -50,6 +50,10 @@ class Option:
             raise ValueError(f"option {key!r} must not be empty")
 
 
+# every SQL vendor's (connectors/sql.py reads its query in chunks of this many rows)
+CHUNK_ROWS = Option(int, 200_000, "rows read per chunk", 1)
+
+
 @dataclass(frozen=True)
 class VendorDocs:
     """The vendor's rows of the README's vendor tables (``python -m agent_status.vendors

@@ -1,7 +1,7 @@
 """Avaya CMS: what the vendor is, its options and its README rows (the code:
 agent_status.connectors.avaya_cms)."""
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
 
 SPEC = VendorSpec(
     name="avaya_cms", label="Avaya CMS", identifier="user_name", access="sql",
@@ -9,7 +9,7 @@ SPEC = VendorSpec(
     default_lookback_nights=1, reports_local_time=True,
     options={
         "query": Option(str, None, "SQL returning the agent trace (include/sql/vendors)"),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
+        "chunk_rows": CHUNK_ROWS,
         "acd": Option(int, 1, "the CMS ACD number", 1),
         # 9.3: AG_ACTV.EVENT_TIME in a public importer schema; older guesses read STARTTIME
         "time_column": Option(str, "EVENT_TIME", "trace column with the local time of the "

@@ -1,7 +1,7 @@
 """Generic SQL source: what the vendor is, its options and its README rows (the code:
 agent_status.connectors.generic_sql)."""
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
 
 SPEC = VendorSpec(
     name="generic_sql", label="Generic SQL source", identifier="user_name", access="sql",
@@ -10,7 +10,7 @@ SPEC = VendorSpec(
     options={
         "query": Option(str, None, "SQL returning agentidentifier, starttime, endtime, activity "
                        "(include/sql/vendors/generic_sql.sql)", required=True),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
+        "chunk_rows": CHUNK_ROWS,
     },
     connection_type="agent_status_acd_database",
     docs=VendorDocs(

@@ -1,7 +1,7 @@
 """Genesys Engage (Info Mart): what the vendor is, its options and its README rows (the code:
 agent_status.connectors.genesys_engage)."""
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
 
 SPEC = VendorSpec(
     name="genesys_engage", label="Genesys Engage (Info Mart)", identifier="user_name",
@@ -9,7 +9,7 @@ SPEC = VendorSpec(
     default_lookback_nights=1,
     options={
         "query": Option(str, None, "SQL over the Info Mart (include/sql/vendors)"),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
+        "chunk_rows": CHUNK_ROWS,
         "user_name_column": Option(str, "RESOURCE_NAME", "RESOURCE_ column with the user name"),
         # who collapses the media into one state (3.1, 3.4): GIM's SM_MEDIA_NEUTRAL_STATE_FACT
         # under its own configured priority, or media_priority here

@@ -1,7 +1,7 @@
 """Mitel MiVoice Business (MiCC-B CCMData): what the vendor is, its options and its README
 rows (the code: agent_status.connectors.mitel)."""
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
 
 SPEC = VendorSpec(
     name="mitel", label="Mitel MiVoice Business (MiCC-B CCMData)", identifier="user_name",
@@ -12,7 +12,7 @@ SPEC = VendorSpec(
         "query": Option(str, None, "SQL returning user_name, agent_reporting, state, "
                         "reason_code, start_local, duration (include/sql/vendors/mitel.sql)",
                         required=True),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
+        "chunk_rows": CHUNK_ROWS,
     },
     connection_type="agent_status_acd_database",
     docs=VendorDocs(

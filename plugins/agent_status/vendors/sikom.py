@@ -1,7 +1,7 @@
 """Sikom: what the vendor is, its options and its README rows (the code:
 agent_status.connectors.generic_sql)."""
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
 
 SPEC = VendorSpec(
     name="sikom", label="Sikom", identifier="user_name", access="sql",
@@ -9,7 +9,7 @@ SPEC = VendorSpec(
     default_lookback_nights=1, reports_local_time=True,
     options={
         "query": Option(str, None, "SQL returning the agent states (include/sql/vendors)"),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
+        "chunk_rows": CHUNK_ROWS,
     },
     connection_type="agent_status_acd_database",
     docs=VendorDocs(
