@@ -58,8 +58,9 @@ airflow: $(AIRFLOW_HOME)/airflow.db
 	@echo '{"admin": "admin"}' > $(AIRFLOW_HOME)/passwords.json
 	$(PY) -m agent_status.demo airflow
 
-# a real Airflow (api-server, scheduler, dag-processor, triggerer; Local then Celery executor)
-# on PostgreSQL and Redis, driven by REST and the CLI; plus the docker-compose.yaml checks
+# every vendor through dag.test (tests/e2e/test_nights_through_airflow.py), and a real Airflow
+# (api-server, scheduler, dag-processor, triggerer; Local then Celery executor) on PostgreSQL
+# and Redis, driven by REST and the CLI; plus the docker-compose.yaml checks
 e2e: $(VENV)/.installed
 	$(PY) -m pytest -m e2e tests/e2e tests/deploy -q -p no:cacheprovider $(PYTEST_ARGS)
 

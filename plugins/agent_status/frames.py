@@ -53,6 +53,13 @@ def conform_raw_events(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def overlapping(events: pd.DataFrame, start, end) -> pd.DataFrame:
+    """The raw events overlapping ``[start, end)``; an open one (no end) runs on."""
+    keep = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
+        events.start_utc < pd.Timestamp(end))
+    return events[keep].reset_index(drop=True)
+
+
 def to_utc(values: pd.Series) -> pd.Series:
     """Timestamps as tz-aware UTC with microsecond resolution (naive values are taken as UTC)."""
     if not pd.api.types.is_datetime64_any_dtype(values):

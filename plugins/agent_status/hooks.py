@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from airflow.sdk import BaseHook
 
-from agent_status.provider import FAMILIES
+from agent_status.provider import FAMILIES, vendors_of
 
 
 class _AgentStatusHook(BaseHook):
@@ -29,7 +29,7 @@ class _AgentStatusHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         from agent_status.check import check_connection
 
-        vendors = FAMILIES[self.conn_type]["vendors"]
+        vendors = vendors_of(self.conn_type)
         try:
             info = self.get_conn()
         except Exception as error:  # noqa: BLE001 - the UI shows the message

@@ -22,13 +22,13 @@ def _text(label: str, description: str, default: str | None = None,
     return {"label": label, "description": description, "schema": schema}
 
 
-# connection type -> (display name, hook class, fields kept in the extra, form behaviour)
+# connection type -> (display name, fields kept in the extra, form behaviour); which vendors
+# use it, each vendor declares (VendorSpec.connection_type, agent_status/vendors/)
 # the extras are the names the connectors read (connectors/<vendor>.py, vendors.md 1.2-8.2);
 # the token URL is "auth_url": Airflow's UI masks any extra whose name contains "token"
 FAMILIES: dict[str, dict[str, Any]] = {
     "agent_status_genesys_cloud": {
         "hook-name": "Genesys Cloud (agent status)",
-        "vendors": ["genesys_cloud"],
         "conn-fields": {
             "region": _text("Region", "Genesys Cloud region domain: the token comes from "
                             "login.<region>, the API is api.<region> (vendors.md 2.2)",
@@ -44,7 +44,6 @@ FAMILIES: dict[str, dict[str, Any]] = {
     },
     "agent_status_five9": {
         "hook-name": "Five9 (agent status)",
-        "vendors": ["five9"],
         "conn-fields": {
             "region": _text("Data center", "us, uk, ca or eu: the Web Services host and the "
                             "time zone of its reports (vendors.md 1.2, 1.4)", "us",
@@ -60,7 +59,6 @@ FAMILIES: dict[str, dict[str, Any]] = {
     },
     "agent_status_talkdesk": {
         "hook-name": "Talkdesk (agent status)",
-        "vendors": ["talkdesk"],
         "conn-fields": {
             "account": _text("Account name", "Your Talkdesk account: the token comes from "
                              "https://<account>.talkdeskid.com (vendors.md 4.2)"),
@@ -77,7 +75,6 @@ FAMILIES: dict[str, dict[str, Any]] = {
     },
     "agent_status_ujet": {
         "hook-name": "UJET / CCAI Platform (agent status)",
-        "vendors": ["ujet"],
         "conn-fields": {},
         "ui-field-behaviour": {
             "hidden-fields": ["port", "schema"],
@@ -88,7 +85,6 @@ FAMILIES: dict[str, dict[str, Any]] = {
     },
     "agent_status_vonage": {
         "hook-name": "Vonage Contact Center (agent status)",
-        "vendors": ["vonage"],
         "conn-fields": {
             "region": _text("Region", "emea, nam or apac (vendors.md 8.2)", "emea",
                             ["emea", "nam", "apac"]),
@@ -104,7 +100,6 @@ FAMILIES: dict[str, dict[str, Any]] = {
     "agent_status_acd_database": {
         "hook-name": "ACD database: Avaya CMS, Genesys Info Mart, Mitel CCMData, Sikom, "
                      "generic SQL (agent status)",
-        "vendors": ["avaya_cms", "genesys_engage", "mitel", "sikom", "generic_sql"],
         "conn-fields": {
             "sqlalchemy_url": _text(
                 "Database URL", "A SQLAlchemy URL without the password, e.g. "
@@ -150,7 +145,13 @@ def _hook_class_name(conn_type: str) -> str:
 
 def family_of(vendor: str) -> str:
     """The connection type a vendor's connection should have."""
-    for conn_type, family in FAMILIES.items():
-        if vendor in family["vendors"]:
-            return conn_type
-    raise KeyError(vendor)
+    from agent_status.connectors.registry import VENDORS
+
+    return VENDORS[vendor].connection_type
+
+
+def vendors_of(conn_type: str) -> list[str]:
+    """The vendors whose connections are of this type."""
+    from agent_status.connectors.registry import VENDORS
+
+    return sorted(name for name, spec in VENDORS.items() if spec.connection_type == conn_type)

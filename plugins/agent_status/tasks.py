@@ -44,7 +44,7 @@ def transform(integration: Integration, manifest: dict) -> dict:
 
     _check_manifest(integration, manifest)
     spec = VENDORS[integration.vendor]
-    overlap_rule = spec.connector_class().overlap_rule
+    overlap_rule = spec.overlap_rule
     with _warehouse() as engine:
         employees = read_employee_mappings(engine, integration.name)
         activities = read_activity_mappings(engine, integration.name)

@@ -1,5 +1,6 @@
-"""What every REST contract test compares: the connector's output as the pipeline keeps it
-(each status once, adjacent equal statuses as one) against the sandbox's truth."""
+"""What every contract test compares: the connector's output as the pipeline keeps it (each
+status once, adjacent equal statuses as one) against the sandbox's truth (test_contract.py runs
+it for every declared vendor; the vendor's own test files use it for their quirks)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def assert_matches_truth(frame: pd.DataFrame, sandbox, start, end) -> None:
     pd.testing.assert_frame_equal(imported(frame), expected, check_dtype=False)
 
 
-def assert_nights_match_truth(frame: pd.DataFrame, sandbox, nights) -> None:
+def assert_nights_match_truth(frame: pd.DataFrame, sandbox, nights,
+                              overlap_rule: str = "later_start_wins") -> None:
     """Per night, the pipeline's normalise of the connector output equals the clipped truth."""
     from agent_status.pipeline.normalise import normalise
     from agent_status.simulator import clip
@@ -37,7 +39,7 @@ def assert_nights_match_truth(frame: pd.DataFrame, sandbox, nights) -> None:
         expected = clip(truth(sandbox, night.start_utc, night.end_utc),
                         night.start_utc, night.end_utc)
         pd.testing.assert_frame_equal(
-            normalise(frame, night)[columns],
+            normalise(frame, night, overlap_rule)[columns],
             expected[columns].sort_values(["external_user_id", "start_utc"])
             .reset_index(drop=True), check_dtype=False)
 

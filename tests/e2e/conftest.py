@@ -17,8 +17,9 @@ REDIS_DB = int(os.environ.get("AGENT_STATUS_TEST_REDIS_DB", "11"))  # apart from
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "e2e: starts a real Airflow (api-server, scheduler, "
-                                       "dag-processor, triggerer, workers) as subprocesses")
+    config.addinivalue_line("markers", "e2e: runs DAGs end to end: dag.test, or a real Airflow "
+                                       "(api-server, scheduler, dag-processor, triggerer, "
+                                       "workers) as subprocesses")
 
 
 @pytest.hookimpl(hookwrapper=True)

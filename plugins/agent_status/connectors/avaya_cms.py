@@ -32,7 +32,8 @@ import pandas as pd
 from agent_status.connectors.base import VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import SqlConnector, read_checked, vendor_query
+from agent_status.connectors.sql import SqlConnector
+from agent_status.connectors.time_of_day import seconds_of_day
 from agent_status.frames import conform_raw_events
 
 WORKMODE_NAMES = {"AVAIL": "Available", "ACD": "ACD call", "ACW": "After call work",
@@ -42,31 +43,21 @@ WORKMODE_NAMES = {"AVAIL": "Available", "ACD": "ACD call", "ACW": "After call wo
 NAME_ALIASES = {"RING": "RINGING"}  # 9.2: RING in some releases
 # 9.2: the codes Avaya publishes ("for example"); the others come from option workmode_codes
 WORKMODE_CODES = {1: "AVAIL", 2: "ACD", 3: "ACW", 4: "AUX"}
-TIME_LIMITS = {"seconds": "0..86399", "hhmm": "HHMM, HH < 24, MM < 60",
-               "hhmmss": "HHMMSS, HH < 24, MM < 60, SS < 60"}
 
 
 class AvayaCmsConnector(SqlConnector):
     spec = VENDORS["avaya_cms"]
+    default_query = "avaya_cms"
 
-    def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
-              ) -> pd.DataFrame | None:
-        zone = self.integration.source_zone
-        source = f"avaya_cms query on {self.connection.conn_id}"
+    def params(self, start: dt.datetime, end: dt.datetime, sample: bool) -> dict:
         # a state is recorded on the local date it started: read a day before the window for
         # states running into it, and a day after for the DST edge (not for check's sample)
-        margin = dt.timedelta(days=0 if sample else 1)
-        params = {"acd": int(self.options["acd"]),
-                  "start_date": (start.astimezone(zone) - margin).date(),
-                  "end_date": (end.astimezone(zone) + margin).date()}
-        trace = read_checked(self.connection, vendor_query("avaya_cms", self.options["query"]),
-                             params, self.columns(), source, int(self.options["chunk_rows"]),
-                             sample=sample)
-        if trace.empty:
-            return None
-        return self._to_events(trace, zone, start, end, source)
+        zone, margin = self.integration.source_zone, dt.timedelta(days=0 if sample else 1)
+        return {"acd": int(self.options["acd"]),
+                "start_date": (start.astimezone(zone) - margin).date(),
+                "end_date": (end.astimezone(zone) + margin).date()}
 
-    def columns(self) -> dict[str, str]:
+    def query_columns(self) -> dict[str, str]:
         """The trace columns read, named as the options say (case-insensitive)."""
         columns = {"logid": "text", "row_date": "datetime", "workmode": "text",
                    "auxreason": "int", self.options["time_column"]: "int", "duration": "int"}
@@ -74,9 +65,10 @@ class AvayaCmsConnector(SqlConnector):
             columns[self.options["sequence_column"]] = "int"
         return columns
 
-    def _to_events(self, trace: pd.DataFrame, zone, start: dt.datetime, end: dt.datetime,
-                   source: str) -> pd.DataFrame:
+    def to_events(self, trace: pd.DataFrame, start: dt.datetime, end: dt.datetime
+                  ) -> pd.DataFrame:
         time_column, sequence = self.options["time_column"], self.options["sequence_column"]
+        source = self.source
         trace = trace.assign(
             logid=login_ids(trace.logid, source),
             workmode=workmode_names(trace.workmode, self.workmode_codes(), source),
@@ -88,23 +80,20 @@ class AvayaCmsConnector(SqlConnector):
         # or within one minute with HHMM times; the chain orders rows of one wall time by it
         trace = trace.sort_values(["logid", "local_start"] + ([sequence] if sequence else []),
                                   kind="stable").reset_index(drop=True)
-        start_utc = chain_to_utc(trace, zone, agent="logid", local_start="local_start",
-                                 seconds="seconds", order=sequence or None, source=source)
+        start_utc = chain_to_utc(trace, self.integration.source_zone, agent="logid",
+                                 local_start="local_start", seconds="seconds",
+                                 order=sequence or None, source=source)
         end_utc = start_utc + pd.to_timedelta(trace.seconds, unit="s")  # NaN -> NaT: open
         is_aux = trace.workmode.eq("AUX")
         reason = trace.auxreason.astype("Int64").astype("string")
-        events = pd.DataFrame({
+        return conform_raw_events(pd.DataFrame({
             "external_user_id": trace.logid,
             "vendor_activity_id": trace.workmode.where(~is_aux, "AUX/" + reason.fillna("0")),
             "vendor_activity_name": trace.workmode.map(WORKMODE_NAMES).where(
                 ~is_aux, "AUX " + reason.fillna("0")),
             "reason": reason.where(is_aux, None).astype("object"),
             "start_utc": start_utc, "end_utc": end_utc,
-        })
-        events = conform_raw_events(events)
-        overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
-            events.start_utc < pd.Timestamp(end))
-        return events[overlaps].reset_index(drop=True)
+        }))
 
     def workmode_codes(self) -> dict[int, str]:
         codes = dict(WORKMODE_CODES)
@@ -153,28 +142,3 @@ def workmode_names(values: pd.Series, codes: dict[int, str], source: str) -> pd.
         raise VendorError(f"{source}: WORKMODE is empty in {int(values.isna().sum())} row(s)")
     labels = {value: name(value) for value in values.unique()}
     return values.map(labels)
-
-
-def seconds_of_day(values: pd.Series, encoding: str, column: str, source: str) -> pd.Series:
-    """Local time of day in seconds, from the trace's integer time in ``encoding`` (9.3); a
-    value that cannot be a time of day in it fails, naming the value."""
-    if values.isna().any():
-        raise VendorError(f"{source}: {column} is empty in {int(values.isna().sum())} row(s)")
-    number = values.astype("int64")
-    if encoding == "seconds":
-        hours, minutes, seconds = number // 3600, number // 60 % 60, number % 60
-        bad = (number < 0) | (number >= 86400)
-    elif encoding == "hhmm":
-        hours, minutes, seconds = number // 100, number % 100, number * 0
-        bad = (number < 0) | (hours >= 24) | (minutes >= 60)
-    elif encoding == "hhmmss":
-        hours, minutes, seconds = number // 10000, number // 100 % 100, number % 100
-        bad = (number < 0) | (hours >= 24) | (minutes >= 60) | (seconds >= 60)
-    else:
-        raise VendorError(f"{source}: unknown time encoding {encoding!r}")
-    if bad.any():
-        raise VendorError(f"{source}: {column} value {int(number[bad].iloc[0])} cannot be a "
-                          f"time of day in encoding {encoding!r} ({TIME_LIMITS[encoding]}); "
-                          f"{int(bad.sum())} row(s) like it. Set option time_encoding to the "
-                          f"CMS's own (seconds, hhmm or hhmmss)")
-    return hours * 3600 + minutes * 60 + seconds

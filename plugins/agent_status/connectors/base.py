@@ -70,8 +70,14 @@ class Connector(ABC):
     """
 
     spec: ClassVar[VendorSpec]
-    # how two statuses of the same agent that overlap are resolved (pipeline/normalise.py)
+    # how two statuses of the same agent that overlap are resolved (pipeline/normalise.py):
+    # declared with the vendor (VendorSpec.overlap_rule), read here for convenience
     overlap_rule: ClassVar[str] = "later_start_wins"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            cls.overlap_rule = cls.spec.overlap_rule
 
     def __init__(self, connection: ConnectionInfo, integration: Integration):
         self.connection = connection

@@ -28,45 +28,35 @@ import pandas as pd
 from agent_status.connectors.base import VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import SAMPLE_MARGIN, SqlConnector, read_checked, window_params
+from agent_status.connectors.sql import SqlConnector
 from agent_status.frames import conform_raw_events
 
-COLUMNS = {"user_name": "text", "agent_reporting": "text", "state": "text", "reason_code": "text",
-           "start_local": "datetime", "duration": "int"}
 REASON_STATES = {"make busy", "do not disturb"}  # 7.2: the states that carry reason codes
-# a state is read from a day before the window (it may have started then) and the fall-back
-# chain needs each state's predecessor
-MARGIN = dt.timedelta(days=1)
 
 
 class MitelConnector(SqlConnector):
     spec = VENDORS["mitel"]
+    columns = {"user_name": "text", "agent_reporting": "text", "state": "text",
+               "reason_code": "text", "start_local": "datetime", "duration": "int"}
+    required = ("state", "start_local")
+    # default_query None: 7.1, no public table to default to; a state is read from a day
+    # before the window (it may have started then; the fall-back chain needs its predecessor)
 
-    def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
-              ) -> pd.DataFrame | None:
-        zone = self.integration.source_zone  # the ACD time zone (7.3)
-        source = f"mitel query on {self.connection.conn_id}"
-        rows = read_checked(self.connection, self.query(),
-                            window_params(start, end, zone, SAMPLE_MARGIN if sample else MARGIN),
-                            COLUMNS, source, int(self.options["chunk_rows"]), sample=sample)
-        if rows.empty:
-            return None
+    def to_events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
+                  ) -> pd.DataFrame:
         unknown = rows.user_name.isna()
         if unknown.any():
             numbers = sorted(rows.agent_reporting[unknown].astype(str).unique())
-            raise VendorError(f"{source}: {int(unknown.sum())} state(s) of agent reporting "
+            raise VendorError(f"{self.source}: {int(unknown.sum())} state(s) of agent reporting "
                               f"number(s) {numbers[:10]} have no user name (no agent "
                               f"configured for them?)")
-        for column in ("state", "start_local"):
-            empty = rows[column].isna()
-            if empty.any():
-                raise VendorError(f"{source}: column {column!r} is empty in {int(empty.sum())} "
-                                  f"row(s), e.g. {rows[empty].iloc[0].to_dict()}")
         rows = rows.sort_values(["user_name", "start_local"]).reset_index(drop=True)
         rows["seconds"] = rows.duration.astype("float64")
-        # the fall-back hour: each state placed so the agent's chain stays whole (local_time)
-        start_utc = chain_to_utc(rows, zone, agent="user_name", local_start="start_local",
-                                 seconds="seconds", source=source)
+        # the fall-back hour: each state placed so the agent's chain stays whole (local_time);
+        # local times are in the ACD time zone (7.3)
+        start_utc = chain_to_utc(rows, self.integration.source_zone, agent="user_name",
+                                 local_start="start_local", seconds="seconds",
+                                 source=self.source)
         end_utc = start_utc + pd.to_timedelta(rows.seconds, unit="s")  # NaN -> NaT: open
         # string dtype: a chunk without any reason code is all missing, not an object column
         state = rows.state.map(lambda value: str(value).strip(),
@@ -74,21 +64,10 @@ class MitelConnector(SqlConnector):
         code = rows.reason_code.map(lambda value: str(value).strip() or None,
                                     na_action="ignore").astype("string")
         coded = state.str.lower().isin(REASON_STATES) & code.notna()
-        events = conform_raw_events(pd.DataFrame({
+        return conform_raw_events(pd.DataFrame({
             "external_user_id": rows.user_name,
             "vendor_activity_id": state.where(~coded, state + "/" + code),
             "vendor_activity_name": state.where(~coded, state + " " + code),
             "reason": code.where(coded, None),
             "start_utc": start_utc, "end_utc": end_utc,
         }))
-        overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
-            events.start_utc < pd.Timestamp(end))
-        return events[overlaps].reset_index(drop=True)
-
-    def query(self) -> str:
-        if not self.options["query"]:  # 7.1: no public table to default to
-            raise VendorError(f"integration {self.integration.name}: vendor mitel needs option "
-                              f"'query', a SELECT on the site's CCMData agent state source "
-                              f"returning {list(COLUMNS)} (template and candidate views: "
-                              f"include/sql/vendors/mitel.sql)")
-        return self.options["query"]

@@ -1,14 +1,18 @@
-"""What each vendor is, declared without importing its (heavy) connector module.
+"""What a vendor declaration is (``VendorSpec``, ``Option``), and the registry of them.
 
-The DAG file reads this at parse time; the connector module is imported only inside tasks.
-Each option is declared once (type, default, range, choices, description) and checked when the
-integrations file loads, so a bad option fails the DAG file naming file, integration and field.
+Each vendor declares itself once, in ``agent_status/vendors/<name>.py`` (``SPEC``), without
+importing its (heavy) connector module: the DAG file reads the declarations at parse time and
+the connector module is imported only inside tasks. ``VENDORS`` is every declaration found in
+that package (discovery by convention: adding a vendor edits no shared file). Each option is
+declared once (type, default, range, choices, description) and checked when the integrations
+file loads, so a bad option fails the DAG file naming file, integration and field.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import pkgutil
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +50,23 @@ class Option:
             raise ValueError(f"option {key!r} must not be empty")
 
 
+# every SQL vendor's (connectors/sql.py reads its query in chunks of this many rows)
+CHUNK_ROWS = Option(int, 200_000, "rows read per chunk", 1)
+
+
+@dataclass(frozen=True)
+class VendorDocs:
+    """The vendor's rows of the README's vendor tables (``python -m agent_status.vendors
+    README.md`` writes them): what its connection needs, what
+    the vendor account must allow, what public sources confirm and what is assumed."""
+
+    connection: str
+    account: str
+    confirmed: str
+    unconfirmed: str
+    identifier: str = ""  # the identifier column, when more than its kind needs saying
+
+
 @dataclass(frozen=True)
 class VendorSpec:
     name: str
@@ -61,8 +82,13 @@ class VendorSpec:
     options_timezone: Callable[[dict[str, Any]], str] | None = None
     # which records a query for [start, end) returns: those overlapping it ("overlap"), or
     # those ENDING in it ("end_time", Talkdesk 4.3): a record that ends late reaches every
-    # earlier night it covers through tasks.extract, which reads those nights again
+    # earlier night it covers through pipeline/extract.py, which reads those nights again
     selects_by: str = "overlap"
+    # how two statuses of the same agent that overlap are resolved (pipeline/normalise.py)
+    overlap_rule: str = "later_start_wins"
+    # the Airflow connection type (provider.py) whose form holds the vendor's credentials
+    connection_type: str = ""
+    docs: VendorDocs | None = None
 
     def check_options(self, options: dict[str, Any]) -> None:
         unknown = sorted(set(options) - set(self.options))
@@ -94,160 +120,69 @@ class VendorSpec:
         return getattr(importlib.import_module(module_name), class_name)
 
 
-VENDORS: dict[str, VendorSpec] = {}
+class _Registry(Mapping):
+    """Every ``SPEC`` of the modules of ``agent_status.vendors``, read on first use (the vendor
+    modules import this one)."""
+
+    def __init__(self, package: str = "agent_status.vendors"):
+        self.package = package
+        self._specs: dict[str, VendorSpec] | None = None
+
+    def _load(self) -> dict[str, VendorSpec]:
+        if self._specs is None:
+            specs = {}
+            package = importlib.import_module(self.package)
+            for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+                if module_info.name.startswith("_"):  # __main__: the README command
+                    continue
+                module = importlib.import_module(f"{self.package}.{module_info.name}")
+                spec = getattr(module, "SPEC", None)
+                if not isinstance(spec, VendorSpec):
+                    raise TypeError(f"{module.__name__} declares no vendor: it must define "
+                                    f"SPEC = VendorSpec(...)")
+                if spec.name != module_info.name:
+                    raise ValueError(f"{module.__name__}: SPEC.name is {spec.name!r}; a vendor "
+                                     f"is declared in the module named for it")
+                specs[spec.name] = spec
+            self._specs = specs
+        return self._specs
+
+    def __getitem__(self, name: str) -> VendorSpec:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
-def register(spec: VendorSpec) -> VendorSpec:
-    VENDORS[spec.name] = spec
-    return spec
+VENDORS: Mapping[str, VendorSpec] = _Registry()
 
 
-register(VendorSpec(
-    name="genesys_cloud", label="Genesys Cloud", identifier="user_name", access="rest",
-    module="agent_status.connectors.genesys_cloud:GenesysCloudConnector",
-    # Genesys reprocesses data at least 48 h old (vendors.md 2.6): re-read three nights
-    default_lookback_nights=3,
-    options={
-        # 100 as rohit554/Work (2.3)
-        "page_size": Option(int, 100, "users per details-query page", 1, 100),
-        "users_page_size": Option(int, 500, "users per GET /api/v2/users page", 1, 500),
-        # at most 7 days without filters (2.3)
-        "window_days": Option(int, 7, "days per details query", 1, 7),
-        # totalHits is approximate (2.3): paging ending this far short of it, or running this
-        # far past it, fails the night (issue 9); 1 disables the shortfall check
-        "total_hits_tolerance": Option((int, float), 0.1, "allowed error of totalHits", 0, 1),
-        "max_pages": Option(int, 10_000, "page cap when the answer has no total", 1),
-    },
-))
-register(VendorSpec(
-    name="avaya_cms", label="Avaya CMS", identifier="user_name", access="sql",
-    module="agent_status.connectors.avaya_cms:AvayaCmsConnector",
-    default_lookback_nights=1, reports_local_time=True,
-    options={
-        "query": Option(str, None, "SQL returning the agent trace (include/sql/vendors)"),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
-        "acd": Option(int, 1, "the CMS ACD number", 1),
-        # 9.3: AG_ACTV.EVENT_TIME in a public importer schema; older guesses read STARTTIME
-        "time_column": Option(str, "EVENT_TIME", "trace column with the local time of the "
-                              "state change"),
-        # 9.3: "hour, minute, and second format" (importer schema); not confirmed by Avaya
-        "time_encoding": Option(str, "hhmmss", "how the time column counts: HHMMSS, HHMM or "
-                                "seconds since midnight", choices=("hhmmss", "hhmm", "seconds")),
-        "sequence_column": Option(str, "WMODE_SEQ", "trace column ordering events of the same "
-                                  "second ('' if the trace has none)"),
-        # 9.2: only 1-4 are published; e.g. {5: OTHER}
-        "workmode_codes": Option(dict, None, "more numeric WORKMODE codes -> work mode names"),
-    },
-))
-register(VendorSpec(
-    name="five9", label="Five9", identifier="user_name", access="report_job",
-    module="agent_status.connectors.five9:Five9Connector",
-    default_lookback_nights=1, reports_local_time=True,
-    # report times are in the data center's zone (1.4): US Pacific per Five9's docs; UK, CA and
-    # EU as Matatika's tap localises them (contested: set source_timezone if yours differ)
-    options_timezone=lambda options: {"us": "America/Los_Angeles", "uk": "Europe/London",
-                                      "ca": "America/Vancouver",
-                                      "eu": "Europe/Berlin"}[options["data_center"]],
-    options={
-        "data_center": Option(str, "us", "the domain's data center (1.2): its host when the "
-                              "connection has none, and the zone of report times (1.4)",
-                              choices=("us", "uk", "ca", "eu")),
-        "folder_name": Option(str, "Agent Reports", "report folder"),
-        "report_name": Option(str, "Agent State Details", "report with one row per state"),
-        "window_hours": Option(int, 24, "hours per report run", 1, 24),
-        "min_window_minutes": Option(int, 15, "smallest window when splitting at the row cap", 1),
-        "poll_seconds": Option((int, float), 1.0, "isReportRunning timeout", 0, 300),
-    },
-))
-register(VendorSpec(
-    name="talkdesk", label="Talkdesk", identifier="email", access="report_job",
-    module="agent_status.connectors.talkdesk:TalkdeskConnector",
-    # records are filtered by end time: a status open at run time appears once it ends (4.6)
-    default_lookback_nights=2, selects_by="end_time",
-    options={
-        "poll_seconds": Option((int, float), 5.0, "seconds between job-status calls", 0, 300),
-        # 15 simultaneous reports per account (engineering-notes A.2)
-        "max_concurrent_jobs": Option(int, 15, "report jobs at once", 1, 15),
-        "window_days": Option(int, 31, "days per report job", 1, 31),  # a month (4.3)
-        # also bounds the wait on a status outside the documented list, e.g. sending (4.3)
-        "job_timeout_seconds": Option((int, float), 1800, "seconds from a job's creation to "
-                                      "its download", 1, 86400),
-    },
-))
-register(VendorSpec(
-    name="ujet", label="UJET", identifier="email", access="rest",
-    module="agent_status.connectors.ujet:UjetConnector",
-    default_lookback_nights=1,
-    options={
-        # UJET's default and maximum: a larger per is reduced to 100 (5.3)
-        "per_page": Option(int, 100, "records per page", 1, 100),
-        # deep paging is discouraged (5.3, 5.6): a window needing more pages fails
-        "max_pages": Option(int, 1000, "pages read per started_at window before failing", 1),
-        "requests_per_second": Option((int, float), 10, "request budget", 0.1, 10),  # 5.3
-        "window_days": Option(int, 1, "days per started_at window", 1, 60),
-        # records are found by start (5.3): a status begun earlier than this before the night
-        # is not read; an agent whose first status read is inside the night is warned about
-        "look_behind_days": Option((int, float), 3, "days read before the night to find the "
-                                   "statuses running into it", 0, 31),
-    },
-))
-register(VendorSpec(
-    name="vonage", label="Vonage Contact Center", identifier="agent_id", access="rest",
-    module="agent_status.connectors.vonage:VonageConnector",
-    # states near the end of a window can change later (8.6)
-    default_lookback_nights=2,
-    options={
-        "page_size": Option(int, 5000, "items per page (limit)", 1, 5000),  # sample's (8.2)
-        "window_days": Option(int, 31, "days per request", 1, 31),  # 8.3
-        "include": Option(str, "Started", "which states a window finds",
-                          choices=("Started", "StartedOrEnded", "Processed")),  # 8.3
-        "max_pages": Option(int, 10_000, "page cap when an answer has no totalCount", 1),
-    },
-))
-register(VendorSpec(
-    name="genesys_engage", label="Genesys Engage (Info Mart)", identifier="user_name",
-    access="sql", module="agent_status.connectors.genesys_engage:GenesysEngageConnector",
-    default_lookback_nights=1,
-    options={
-        "query": Option(str, None, "SQL over the Info Mart (include/sql/vendors)"),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
-        "user_name_column": Option(str, "RESOURCE_NAME", "RESOURCE_ column with the user name"),
-        # who collapses the media into one state (3.1, 3.4): GIM's SM_MEDIA_NEUTRAL_STATE_FACT
-        # under its own configured priority, or media_priority here
-        "source": Option(str, "media_neutral", "media-neutral states from GIM, or per media",
-                         choices=("media_neutral", "per_media")),
-        "media_priority": Option(list, None, "source per_media: every STATE_NAME_CODE, highest "
-                                 "priority first (default ACW, NOT_READY, BUSY, READY)"),
-    },
-))
-register(VendorSpec(
-    name="mitel", label="Mitel MiVoice Business (MiCC-B CCMData)", identifier="user_name",
-    access="sql", module="agent_status.connectors.mitel:MitelConnector",
-    default_lookback_nights=1, reports_local_time=True,
-    options={
-        # 7.1: CCMData publishes no event-level agent state table: the site's query is required
-        "query": Option(str, None, "SQL returning user_name, agent_reporting, state, "
-                        "reason_code, start_local, duration (include/sql/vendors/mitel.sql)",
-                        required=True),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
-    },
-))
-register(VendorSpec(
-    name="sikom", label="Sikom", identifier="user_name", access="sql",
-    module="agent_status.connectors.generic_sql:SikomConnector",
-    default_lookback_nights=1, reports_local_time=True,
-    options={
-        "query": Option(str, None, "SQL returning the agent states (include/sql/vendors)"),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
-    },
-))
-register(VendorSpec(
-    name="generic_sql", label="Generic SQL source", identifier="user_name", access="sql",
-    module="agent_status.connectors.generic_sql:GenericSqlConnector",
-    default_lookback_nights=1, reports_local_time=True,
-    options={
-        "query": Option(str, None, "SQL returning agentidentifier, starttime, endtime, activity "
-                       "(include/sql/vendors/generic_sql.sql)", required=True),
-        "chunk_rows": Option(int, 200_000, "rows read per chunk", 1),
-    },
-))
+def readme_tables() -> dict[str, str]:
+    """The README's vendor tables, one row per declared vendor, by their marker name."""
+    connection = ["| vendor (`vendor:`) | identifier | Airflow connection | vendor account |",
+                  "|---|---|---|---|"]
+    confirmed = ["| vendor | confirmed by public docs or code | not confirmed: option or your "
+                 "input, check it first |", "|---|---|---|"]
+    for spec in sorted(VENDORS.values(), key=lambda s: s.label.lower()):
+        docs = spec.docs
+        if docs is None:
+            raise ValueError(f"vendor {spec.name} declares no docs for the README")
+        identifier = docs.identifier or IDENTIFIER_LABELS[spec.identifier]
+        connection.append(f"| {spec.label} (`{spec.name}`) | {identifier} | {docs.connection} "
+                          f"| {docs.account} |")
+        confirmed.append(f"| {spec.label} | {docs.confirmed} | {docs.unconfirmed} |")
+    return {"vendor-connections": "\n".join(connection), "vendor-sources": "\n".join(confirmed)}
+
+
+def with_readme_tables(readme: str) -> str:
+    """``readme`` with the text between each pair of vendor-table markers replaced."""
+    for marker, table in readme_tables().items():
+        begin, end = f"<!-- {marker}: begin -->", f"<!-- {marker}: end -->"
+        if begin not in readme or end not in readme:
+            raise ValueError(f"the README lacks the markers {begin} ... {end}")
+        before, rest = readme.split(begin, 1)
+        readme = f"{before}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}"
+    return readme

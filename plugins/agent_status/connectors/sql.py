@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -182,22 +183,78 @@ def _database_message(error: BaseException) -> str:
     return str(error).split("\n")[0]
 
 
+def require_values(rows: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
+    """Every row has a value in each of ``columns``; the error names the column and a row."""
+    for column in columns:
+        empty = rows[column].isna()
+        if empty.any():
+            raise VendorError(f"{source}: column {column!r} is empty in {int(empty.sum())} "
+                              f"row(s), e.g. {rows[empty].iloc[0].to_dict()}")
+
+
 class SqlConnector(Connector):
-    """A vendor database read in one checked query per window: a vendor implements ``_read``
-    (the window's raw events, or None when there are none); ``check`` reads only the first
-    ``SAMPLE_ROWS`` rows (``sample=True``)."""
+    """A vendor database read in one checked query per window; the loop is here: the query
+    (option ``query``, else ``include/sql/vendors/<default_query>.sql``) over ``params`` ->
+    ``read_checked`` (``columns`` and their kinds) -> the ``required`` values -> the vendor's
+    ``to_events`` -> the events overlapping the window. ``check`` reads only the first
+    ``SAMPLE_ROWS`` rows. A vendor declares its columns and implements ``to_events``."""
+
+    columns: ClassVar[dict[str, str]]  # the query's columns and kinds (require_columns)
+    required: ClassVar[tuple[str, ...]] = ()  # columns every row must have a value in
+    default_query: ClassVar[str | None] = None  # None: the site's query is required input
+    # the local-time bounds of the query (``window_params``) are the window widened by this
+    # much: a state may have begun before it, and the fall-back chain needs its predecessor
+    margin: ClassVar[dt.timedelta] = dt.timedelta(days=1)
+    sample_rows: ClassVar[bool] = True  # False: check reads the window whole
+
+    @property
+    def source(self) -> str:
+        """Who answered, for messages."""
+        return f"{self.spec.name} query on {self.connection.conn_id}"
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        events = self._read(start, end)
+        events = self.read(start, end)
         if events is not None:
             yield events
 
     def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
         from agent_status.frames import empty_raw_events
 
-        events = self._read(start, end, sample=True)
+        events = self.read(start, end, sample=self.sample_rows)
         return empty_raw_events() if events is None else events
 
-    def _read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
-              ) -> pd.DataFrame | None:
+    def read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
+             ) -> pd.DataFrame | None:
+        """The window's raw events, or None when the query returns no row."""
+        from agent_status.frames import overlapping
+
+        rows = read_checked(self.connection, self.query(), self.params(start, end, sample),
+                            self.query_columns(), self.source, int(self.options["chunk_rows"]),
+                            sample=sample)
+        if rows.empty:
+            return None
+        require_values(rows, self.required, self.source)
+        events = self.to_events(rows, start, end)
+        return None if events is None else overlapping(events, start, end)
+
+    def query(self) -> str:
+        if self.options.get("query"):
+            return self.options["query"]
+        if self.default_query is None:
+            raise VendorError(f"integration {self.integration.name}: vendor {self.spec.name} "
+                              f"needs option 'query', a SELECT returning {list(self.columns)} "
+                              f"(template: include/sql/vendors/{self.spec.name}.sql)")
+        return vendor_query(self.default_query)
+
+    def query_columns(self) -> dict[str, str]:
+        return self.columns
+
+    def params(self, start: dt.datetime, end: dt.datetime, sample: bool) -> dict:
+        """The query's bind parameters: local bounds ``start_local`` and ``end_local``."""
+        return window_params(start, end, self.integration.source_zone,
+                             SAMPLE_MARGIN if sample else self.margin)
+
+    def to_events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
+                  ) -> pd.DataFrame | None:
+        """The checked rows as raw events (``frames.RAW_EVENT_COLUMNS``)."""
         raise NotImplementedError

@@ -2,25 +2,41 @@
 
 Each renders the simulator's truth the way the vendor would (paging, duplicates, local time,
 429s...) so connectors are tested against the contract, and ``expected`` says what a correct
-import must produce from it.
+import must produce from it. Found by convention: every ``Sandbox`` subclass of a module of this
+package that names its ``vendor`` (``SANDBOXES``: vendor -> class).
 """
 
+import functools
 import importlib
+import pkgutil
 
-SANDBOXES = {
-    "genesys_cloud": "agent_status.sandboxes.genesys_cloud:GenesysCloudSandbox",
-    "avaya_cms": "agent_status.sandboxes.avaya_cms:AvayaCmsSandbox",
-    "five9": "agent_status.sandboxes.five9:Five9Sandbox",
-    "talkdesk": "agent_status.sandboxes.talkdesk:TalkdeskSandbox",
-    "ujet": "agent_status.sandboxes.ujet:UjetSandbox",
-    "vonage": "agent_status.sandboxes.vonage:VonageSandbox",
-    "genesys_engage": "agent_status.sandboxes.genesys_engage:GenesysEngageSandbox",
-    "mitel": "agent_status.sandboxes.mitel:MitelSandbox",
-    "sikom": "agent_status.sandboxes.generic_sql:SikomSandbox",
-    "generic_sql": "agent_status.sandboxes.generic_sql:GenericSqlSandbox",
-}
+
+@functools.cache
+def _discover() -> dict[str, type]:
+    from agent_status.sandboxes.base import Sandbox
+
+    found: dict[str, type] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, Sandbox)
+                    and value.__module__ == module.__name__ and "vendor" in value.__dict__
+                    and not value.__name__.startswith("_")):
+                if found.setdefault(value.vendor, value) is not value:
+                    raise TypeError(f"two sandboxes for vendor {value.vendor}: "
+                                    f"{found[value.vendor].__qualname__} and {value.__qualname__}")
+    return found
+
+
+def __getattr__(name: str):
+    if name == "SANDBOXES":
+        return _discover()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def sandbox_class(vendor: str):
-    module_name, class_name = SANDBOXES[vendor].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    try:
+        return _discover()[vendor]
+    except KeyError:
+        raise KeyError(f"no sandbox for vendor {vendor!r}: a Sandbox subclass with "
+                       f"vendor = {vendor!r} in a module of agent_status.sandboxes") from None

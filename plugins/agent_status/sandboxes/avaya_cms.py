@@ -40,6 +40,7 @@ CODES = {"AVAIL": 1, "ACD": 2, "ACW": 3, "AUX": 4}  # 9.2
 class AvayaCmsSandbox(Sandbox):
     vendor = "avaya_cms"
     identifier = "user_name"
+    site_timezone = "America/New_York"
     # logged_out is a gap in the trace: CMS records no state while an agent is unstaffed
     state_map = {"ready": ("AVAIL", "Available", None), "on_call": ("ACD", "ACD call", None),
                  "wrap_up": ("ACW", "After call work", None), "break": ("AUX/1", "AUX 1", "1"),

@@ -119,6 +119,8 @@ class Sandbox:
 
     vendor: ClassVar[str]
     identifier: ClassVar[str]  # which Agent identifier the vendor reports
+    # where the imitated site is, for tests that do not choose a zone (tests/e2e)
+    site_timezone: ClassVar[str] = "Europe/Paris"
     state_map: ClassVar[dict[str, tuple[str, str, str | None]]]
 
     def __init__(self, simulator: Simulator | None = None, now: dt.datetime | None = None):

@@ -77,6 +77,7 @@ class StatusTableSandbox(Sandbox):
 
 class SikomSandbox(StatusTableSandbox):
     vendor = "sikom"
+    site_timezone = "Europe/Oslo"
     # Sikom is Norwegian; labels are the customer's own [I], including non-ASCII ones
     state_map = {"ready": ("Ledig", "Ledig", None), "on_call": ("Samtale", "Samtale", None),
                  "wrap_up": ("Etterarbeid", "Etterarbeid", None),

@@ -57,6 +57,7 @@ STATES = {"ready": ("Idle", None), "on_call": ("ACD", None), "wrap_up": ("Work T
 class MitelSandbox(Sandbox):
     vendor = "mitel"
     identifier = "user_name"
+    site_timezone = "America/New_York"
     state_map = {"ready": ("Idle", "Idle", None), "on_call": ("ACD", "ACD", None),
                  "wrap_up": ("Work Timer", "Work Timer", None),
                  "break": ("Make Busy/1", "Make Busy 1", "1"),

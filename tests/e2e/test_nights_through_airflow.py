@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -20,17 +21,26 @@ from agent_status.sandboxes import sandbox_class
 from agent_status.simulator import Simulator
 from tests.helpers import employee_frame, expected_night, seconds_per_agent_activity, write_integrations
 
-pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
+pytestmark = [pytest.mark.e2e, pytest.mark.airflow, pytest.mark.postgres]
 
-# (vendor, zone, first night): each range holds a DST change of its zone
-PARIS = ("Europe/Paris", dt.date(2026, 10, 24))  # 25 h night on Oct 25
-NEW_YORK = ("America/New_York", dt.date(2026, 10, 31))  # 25 h night on Nov 1
-CASES = {
-    "genesys_cloud": PARIS, "talkdesk": PARIS, "ujet": PARIS, "vonage": PARIS,
-    "genesys_engage": PARIS, "sikom": ("Europe/Oslo", dt.date(2026, 10, 24)),
-    "avaya_cms": NEW_YORK, "mitel": NEW_YORK,
-    "five9": ("America/Los_Angeles", dt.date(2026, 10, 31)),  # Five9 reports Pacific time
-}
+
+def fall_back_eve(zone: str, year: int = 2026) -> dt.date:
+    """The night before the zone's autumn clock change: the range from it holds a 25 h night."""
+    day = dt.date(year, 8, 1)
+    while day.year == year:
+        noon = [dt.datetime.combine(d, dt.time(12), ZoneInfo(zone))
+                for d in (day, day + dt.timedelta(days=1))]
+        if noon[1].utcoffset() < noon[0].utcoffset():
+            return day
+        day += dt.timedelta(days=1)
+    raise AssertionError(f"{zone} has no autumn clock change in {year}")
+
+
+def case(vendor: str) -> tuple[str, dt.date]:
+    """(zone, first night) of a vendor: its sandbox's site, or the zone its options give its
+    times (Five9's data center, vendors.md 1.4)."""
+    zone = (VENDORS[vendor].timezone_from_options({}) or sandbox_class(vendor).site_timezone)
+    return zone, fall_back_eve(zone)
 
 
 def _working_agent(dates: list[dt.date], agent_count: int) -> int:
@@ -76,12 +86,12 @@ def _table(engine, table, integration):
     return frame.sort_values(["external_user_id", "start_utc"]).reset_index(drop=True)
 
 
-@pytest.mark.parametrize("vendor", sorted(CASES))
+@pytest.mark.parametrize("vendor", sorted(VENDORS))
 def test_three_nights_through_airflow(vendor, airflow_db, postgres_url, tmp_path, monkeypatch):
     from agent_status.dag_factory import build_dag
     from agent_status.warehouse import create_warehouse_engine, ensure_schema
 
-    zone, first = CASES[vendor]
+    zone, first = case(vendor)
     dates = [first + dt.timedelta(days=i) for i in range(3)]
     missing_agent = _working_agent(dates, 12)
     monkeypatch.setenv("AGENT_STATUS_WAREHOUSE_URL", postgres_url)

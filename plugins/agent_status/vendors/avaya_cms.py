@@ -1,0 +1,48 @@
+"""Avaya CMS: what the vendor is, its options and its README rows (the code:
+agent_status.connectors.avaya_cms)."""
+
+from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
+
+SPEC = VendorSpec(
+    name="avaya_cms", label="Avaya CMS", identifier="user_name", access="sql",
+    module="agent_status.connectors.avaya_cms:AvayaCmsConnector",
+    default_lookback_nights=1, reports_local_time=True,
+    options={
+        "query": Option(str, None, "SQL returning the agent trace (include/sql/vendors)"),
+        "chunk_rows": CHUNK_ROWS,
+        "acd": Option(int, 1, "the CMS ACD number", 1),
+        # 9.3: AG_ACTV.EVENT_TIME in a public importer schema; older guesses read STARTTIME
+        "time_column": Option(str, "EVENT_TIME", "trace column with the local time of the "
+                              "state change"),
+        # 9.3: "hour, minute, and second format" (importer schema); not confirmed by Avaya
+        "time_encoding": Option(str, "hhmmss", "how the time column counts: HHMMSS, HHMM or "
+                                "seconds since midnight", choices=("hhmmss", "hhmm", "seconds")),
+        "sequence_column": Option(str, "WMODE_SEQ", "trace column ordering events of the same "
+                                  "second ('' if the trace has none)"),
+        # 9.2: only 1-4 are published; e.g. {5: OTHER}
+        "workmode_codes": Option(dict, None, "more numeric WORKMODE codes -> work mode names"),
+    },
+    connection_type="agent_status_acd_database",
+    docs=VendorDocs(
+        identifier=('user name (login ID), matched as administered: the CHAR(10) blank padding of '
+                    "`LOGID` is removed, leading zeros are kept (`'004711    '` matches `004711`)"),
+        connection=('the CMS Informix database: extra `{"sqlalchemy_url": ...}`; `source_timezone` '
+                    '= CMS time zone; options `time_column` (default `EVENT_TIME`; e.g. '
+                    '`STARTTIME`), `time_encoding` (`hhmmss` default, `hhmm` = to the minute only, '
+                    '`seconds` since midnight), `sequence_column` (default `WMODE_SEQ`, `""` if '
+                    'none), `workmode_codes` (numeric work modes beyond 1 AVAIL, 2 ACD, 3 ACW, 4 '
+                    'AUX, e.g. `{5: OTHER}`); option `query` replaces '
+                    '`include/sql/vendors/avaya_cms.sql`'),
+        account=('SELECT on the agent trace table (`ag_actv`); agent trace activated per agent. '
+                 '`WORKMODE` as numbers (the CMS tables) or names (a translating view); an unknown '
+                 'code, or a time that cannot be in the chosen encoding, stops the import naming '
+                 'the value'),
+        confirmed=('Informix database in CMS local time (`source_timezone`); numeric `WORKMODE` in '
+                   'the tables (1 AVAIL, 2 ACD, 3 ACW, 4 AUX; names accepted from a translating '
+                   'view); work modes and AUX reason codes 0-99; agent trace activated per agent'),
+        unconfirmed=('the trace table and columns (`ag_actv`; option `query`); the time column and '
+                     'its encoding (options `time_column`, `time_encoding`: `hhmmss`, `hhmm` or '
+                     '`seconds`); the same-second order (option `sequence_column`, default '
+                     '`WMODE_SEQ`); codes above 4 (option `workmode_codes`)'),
+    ),
+)
