@@ -18,17 +18,18 @@ export AIRFLOW__CORE__EXECUTION_API_SERVER_URL ?= http://localhost:$(AIRFLOW__AP
 export GX_ANALYTICS_ENABLED := False
 # the Test button of connection forms (off by default in Airflow) runs `agent-status check`
 export AIRFLOW__CORE__TEST_CONNECTION := Enabled
-export PYTHONPATH := $(CURDIR)/plugins
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/dev
 # the local Airflow starts its components as `airflow ...` from PATH
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: venv demo check test faults airflow sandboxes bench e2e clean
 
-$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet --no-deps -e dev  # sandboxes, simulator, demo (development only)
 	$(PY) -m agent_status.docs_assets fetch  # Data Docs styles and scripts, for offline viewing
 	touch $@
 
@@ -40,11 +41,11 @@ $(AIRFLOW_HOME)/airflow.db: $(VENV)/.installed
 
 demo: $(AIRFLOW_HOME)/airflow.db
 	@echo '{"admin": "admin"}' > $(AIRFLOW_HOME)/passwords.json
-	$(PY) -m agent_status.demo run --nights 3
+	$(PY) -m agent_status_dev.demo run --nights 3
 
 # the demo sandboxes, then `agent-status check` for every demo integration
 check: $(AIRFLOW_HOME)/airflow.db
-	$(PY) -m agent_status.demo check
+	$(PY) -m agent_status_dev.demo check
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
@@ -56,7 +57,7 @@ faults: $(VENV)/.installed
 # api-server, scheduler, dag-processor and the sandboxes; prints the real URL; Ctrl-C stops all
 airflow: $(AIRFLOW_HOME)/airflow.db
 	@echo '{"admin": "admin"}' > $(AIRFLOW_HOME)/passwords.json
-	$(PY) -m agent_status.demo airflow
+	$(PY) -m agent_status_dev.demo airflow
 
 # every vendor through dag.test (tests/e2e/test_nights_through_airflow.py), and a real Airflow
 # (api-server, scheduler, dag-processor, triggerer; Local then Celery executor) on PostgreSQL

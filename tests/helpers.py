@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from agent_status.simulator import clip
+from agent_status_dev.simulator import clip
 
 
 def write_integrations(path: Path, integrations: list[dict]) -> Path:

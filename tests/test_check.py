@@ -20,15 +20,15 @@ from agent_status.cli import main
 from agent_status.config import Integration, get_integration
 from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.registry import VENDORS
-from agent_status.demo import connection_json
+from agent_status_dev.demo import connection_json
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
-from agent_status.sandboxes import sandbox_class
-from agent_status.sandboxes.generic_sql import GenericSqlSandbox, SikomSandbox
-from agent_status.sandboxes.mitel import QUERY as MITEL_QUERY
-from agent_status.sandboxes.genesys_cloud import GenesysCloudSandbox
-from agent_status.sandboxes.ujet import UjetSandbox
-from agent_status.sandboxes.vonage import VonageSandbox
-from agent_status.simulator import Simulator, clip
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.sandboxes.generic_sql import GenericSqlSandbox, SikomSandbox
+from agent_status_dev.sandboxes.mitel import QUERY as MITEL_QUERY
+from agent_status_dev.sandboxes.genesys_cloud import GenesysCloudSandbox
+from agent_status_dev.sandboxes.ujet import UjetSandbox
+from agent_status_dev.sandboxes.vonage import VonageSandbox
+from agent_status_dev.simulator import Simulator, clip
 from agent_status.warehouse import create_warehouse_engine, ensure_schema
 from tests.helpers import employee_frame, write_integrations
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from agent_status.sandboxes import sandbox_class
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.simulator import Simulator
 from tests.helpers import write_integrations
 
 

@@ -14,8 +14,8 @@ from agent_status import tasks
 from agent_status.config import get_integration
 from agent_status.mappings import import_employee_mappings
 from agent_status.nights import night_for_date
-from agent_status.sandboxes.talkdesk import TalkdeskSandbox
-from agent_status.simulator import Simulator, clip
+from agent_status_dev.sandboxes.talkdesk import TalkdeskSandbox
+from agent_status_dev.simulator import Simulator, clip
 from tests.helpers import employee_frame, write_integrations
 
 NAME = "late_talkdesk"

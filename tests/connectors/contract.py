@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from agent_status.frames import conform_raw_events
-from agent_status.sandboxes.base import merge_adjacent
+from agent_status_dev.sandboxes.base import merge_adjacent
 
 KEY = ["external_user_id", "vendor_activity_id", "start_utc"]
 
@@ -31,7 +31,7 @@ def assert_nights_match_truth(frame: pd.DataFrame, sandbox, nights,
                               overlap_rule: str = "later_start_wins") -> None:
     """Per night, the pipeline's normalise of the connector output equals the clipped truth."""
     from agent_status.pipeline.normalise import normalise
-    from agent_status.simulator import clip
+    from agent_status_dev.simulator import clip
 
     columns = ["external_user_id", "vendor_activity_id", "reason", "start_utc", "end_utc",
                "is_open"]

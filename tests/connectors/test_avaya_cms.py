@@ -12,8 +12,8 @@ from agent_status.config import Integration
 from agent_status.connectors.base import VendorError, build_connector
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
-from agent_status.sandboxes.avaya_cms import AvayaCmsSandbox
-from agent_status.simulator import Simulator, clip
+from agent_status_dev.sandboxes.avaya_cms import AvayaCmsSandbox
+from agent_status_dev.simulator import Simulator, clip
 
 COLS = ["external_user_id", "vendor_activity_id", "reason", "start_utc", "end_utc"]
 FALL_BACK, SPRING_FORWARD, SUMMER = dt.date(2026, 11, 1), dt.date(2026, 3, 8), dt.date(2026, 6, 10)

@@ -14,8 +14,8 @@ from agent_status.config import Integration
 from agent_status.connectors.registry import VENDORS
 from agent_status.frames import RAW_EVENT_COLUMNS
 from agent_status.nights import night_for_date
-from agent_status.sandboxes import SANDBOXES, sandbox_class
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import SANDBOXES, sandbox_class
+from agent_status_dev.simulator import Simulator
 from tests.connectors.contract import assert_nights_match_truth
 
 ZONE = "Europe/Paris"

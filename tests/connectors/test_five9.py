@@ -23,9 +23,9 @@ from agent_status.connectors.report_job import JobNotReady
 from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
-from agent_status.sandboxes.base import Faults
-from agent_status.sandboxes.five9 import NOT_READY_TYPED, SOAP_ENV, Five9Sandbox, _fault
-from agent_status.simulator import clip
+from agent_status_dev.sandboxes.base import Faults
+from agent_status_dev.sandboxes.five9 import NOT_READY_TYPED, SOAP_ENV, Five9Sandbox, _fault
+from agent_status_dev.simulator import clip
 
 UTC = dt.timezone.utc
 # two Paris nights, 31 October and 1 November 2026; Pacific time falls back on 1 November

@@ -18,9 +18,9 @@ from agent_status.connectors.sql import require_columns
 from agent_status.frames import conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
-from agent_status.sandboxes import sandbox_class
-from agent_status.sandboxes.generic_sql import GenericSqlSandbox, SikomSandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.sandboxes.generic_sql import GenericSqlSandbox, SikomSandbox
+from agent_status_dev.simulator import Simulator
 from tests.helpers import expected_night
 
 COLUMNS = ["external_user_id", "vendor_activity_id", "reason", "start_utc", "end_utc"]

@@ -15,9 +15,9 @@ from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.genesys_cloud import GenesysCloudConnector, effective_timeline
 from agent_status.connectors.http import RetryPolicy
 from agent_status.frames import RAW_EVENT_COLUMNS
-from agent_status.sandboxes.base import Faults, PagingFaults
-from agent_status.sandboxes.genesys_cloud import GenesysCloudSandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Faults, PagingFaults
+from agent_status_dev.sandboxes.genesys_cloud import GenesysCloudSandbox
+from agent_status_dev.simulator import Simulator
 
 UTC = dt.timezone.utc
 # two Paris nights, 25 and 26 October 2026; the first is 25 hours long (end of summer time)

@@ -17,9 +17,9 @@ from agent_status.connectors.sql import vendor_query
 from agent_status.frames import conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
-from agent_status.sandboxes.base import merge_adjacent
-from agent_status.sandboxes.genesys_engage import GenesysEngageSandbox
-from agent_status.simulator import Simulator, clip
+from agent_status_dev.sandboxes.base import merge_adjacent
+from agent_status_dev.sandboxes.genesys_engage import GenesysEngageSandbox
+from agent_status_dev.simulator import Simulator, clip
 
 COLUMNS = ["external_user_id", "vendor_activity_id", "reason", "start_utc", "end_utc"]
 SOURCES = ["media_neutral", "per_media"]

@@ -12,7 +12,7 @@ import pytest
 
 from agent_status.connectors.base import VendorError
 from agent_status.connectors.local_time import chain_to_utc, spans_to_utc
-from agent_status.simulator import Simulator
+from agent_status_dev.simulator import Simulator
 
 NEW_YORK = "America/New_York"
 FALL_BACK = dt.date(2026, 11, 1)  # 01:00-02:00 happens twice: 05:00-06:00 and 06:00-07:00 UTC

@@ -21,8 +21,8 @@ from agent_status.connectors.sql import engine_for
 from agent_status.frames import conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
-from agent_status.sandboxes.mitel import MitelSandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.mitel import MitelSandbox
+from agent_status_dev.simulator import Simulator
 from tests.helpers import expected_night
 
 COLUMNS = ["external_user_id", "vendor_activity_id", "reason", "start_utc", "end_utc"]
@@ -91,7 +91,7 @@ def test_reason_codes_of_make_busy_and_do_not_disturb(tmp_path):
 
 def test_a_window_without_any_reason_code_is_read(tmp_path):
     """A site or window where no state carries a reason code: the column is all NULL."""
-    from agent_status.sandboxes.mitel import QUERY
+    from agent_status_dev.sandboxes.mitel import QUERY
 
     sandbox = build(tmp_path, FALL_BACK, simulator={"agent_count": 3})
     query = QUERY.replace("CAST(e.ReasonCode AS VARCHAR(10)) AS reason_code",
@@ -201,7 +201,7 @@ def test_a_sql_server_connection_is_built_from_the_airflow_connection():
 
 def test_the_demo_integration_passes_the_sandbox_query():
     from agent_status.config import load_integrations
-    from agent_status.sandboxes.mitel import QUERY
+    from agent_status_dev.sandboxes.mitel import QUERY
 
     demo = [i for i in load_integrations(SQL_DIR.parent / "integrations.yaml")
             if i.vendor == "mitel"]

@@ -14,9 +14,9 @@ from agent_status.config import Integration
 from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.talkdesk import TalkdeskConnector, endpoints
 from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
-from agent_status.sandboxes.base import Faults, merge_adjacent
-from agent_status.sandboxes.talkdesk import CLIENT_SECRET, TalkdeskSandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Faults, merge_adjacent
+from agent_status_dev.sandboxes.talkdesk import CLIENT_SECRET, TalkdeskSandbox
+from agent_status_dev.simulator import Simulator
 
 UTC = dt.timezone.utc
 ZONE = "America/Los_Angeles"

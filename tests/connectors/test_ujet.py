@@ -18,9 +18,9 @@ from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.ujet import UjetConnector, status_intervals
 from agent_status.frames import RAW_EVENT_COLUMNS
 from agent_status.nights import night_for_date
-from agent_status.sandboxes.base import Faults
-from agent_status.sandboxes.ujet import UjetSandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Faults
+from agent_status_dev.sandboxes.ujet import UjetSandbox
+from agent_status_dev.simulator import Simulator
 
 SIMULATOR = Simulator(agent_count=6)
 ACTIVITY_LOGS = "/manager/api/v1/agent_activity_logs"

@@ -19,9 +19,9 @@ from agent_status.connectors.http import RetryPolicy
 from agent_status.connectors.vonage import VonageConnector, replace_copies
 from agent_status.frames import RAW_EVENT_COLUMNS
 from agent_status.nights import night_for_date
-from agent_status.sandboxes.base import Faults, PagingFaults
-from agent_status.sandboxes.vonage import VonageSandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Faults, PagingFaults
+from agent_status_dev.sandboxes.vonage import VonageSandbox
+from agent_status_dev.simulator import Simulator
 
 SIMULATOR = Simulator(agent_count=6)
 FAST_RETRY = RetryPolicy(backoff_seconds=0.01)

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from agent_status.config import get_integration
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
 from agent_status.nights import night_for_date
-from agent_status.sandboxes import sandbox_class
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.simulator import Simulator
 from tests.helpers import employee_frame, write_integrations
 
 pytestmark = [pytest.mark.airflow]

@@ -62,9 +62,15 @@ def test_airflow_services_share_image_environment_and_volumes(compose, services,
     for name in airflow_services:
         service = services[name]
         assert service["image"] == common["image"] and service["build"] == common["build"], name
-        assert service["volumes"] == common["volumes"], name
+        # the sandboxes also mount the development package (dev/), and only they do
+        extra = ["${AIRFLOW_PROJ_DIR:-.}/dev:/opt/airflow/dev"] if name == "sandboxes" else []
+        assert service["volumes"] == common["volumes"] + extra, name
         for key, value in common_env.items():
+            if name == "sandboxes" and key == "PYTHONPATH":
+                assert service["environment"][key] == f"{value}:/opt/airflow/dev"
+                continue
             assert service["environment"][key] == value, f"{name}: {key}"
+    assert not any("/dev:" in v for v in common["volumes"]), "dev/ never reaches Airflow"
     mounts = {v.rsplit(":", 1)[1]: v.rsplit(":", 1)[0] for v in common["volumes"]}
     for folder in ("dags", "plugins", "include"):
         assert mounts[f"/opt/airflow/{folder}"].endswith(f"/{folder}"), folder
@@ -125,7 +131,7 @@ def test_health_checks_on_every_long_running_service(services):
 def test_sandboxes_are_an_optional_profile(services):
     assert services["sandboxes"]["profiles"] == ["sandboxes"]
     assert _argv(services["sandboxes"]["command"]) == \
-        ["python", "-m", "agent_status.demo", "serve"]
+        ["python", "-m", "agent_status_dev.demo", "serve"]
     others = [n for n, s in services.items() if n != "sandboxes" and s.get("profiles")]
     assert not others, f"only the sandboxes are optional: {others}"
 

@@ -18,8 +18,8 @@ import yaml
 
 from agent_status.config import Integration, load_integrations
 from agent_status.nights import Night, night_for_date, night_of
-from agent_status.sandboxes import sandbox_class
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.simulator import Simulator
 from tests.e2e.harness import AirflowStack, parse_time
 from tests.helpers import employee_frame, expected_night, seconds_per_agent_activity
 

@@ -17,8 +17,8 @@ from agent_status.config import get_integration
 from agent_status.connectors.registry import VENDORS
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
 from agent_status.nights import night_for_date
-from agent_status.sandboxes import sandbox_class
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.simulator import Simulator
 from tests.helpers import employee_frame, expected_night, seconds_per_agent_activity, write_integrations
 
 pytestmark = [pytest.mark.e2e, pytest.mark.airflow, pytest.mark.postgres]

@@ -17,8 +17,8 @@ from agent_status.config import Integration, get_integration
 from agent_status.connectors.registry import VENDORS
 from agent_status.mappings import import_activity_mappings, import_employee_mappings
 from agent_status.nights import Night, night_for_date
-from agent_status.sandboxes import sandbox_class
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.simulator import Simulator
 from agent_status.warehouse import create_warehouse_engine, ensure_schema
 from tests.helpers import employee_frame, expected_night, write_integrations
 
@@ -52,7 +52,7 @@ QUICK_POLL = {"five9": {"poll_seconds": 0.1}, "talkdesk": {"poll_seconds": 0.1}}
 def required_options(vendor: str) -> dict:
     """Options a vendor cannot run without, as the demo integrations file sets them."""
     if vendor == "mitel":  # the site's query is required input (vendors.md 7.1)
-        from agent_status.sandboxes.mitel import QUERY
+        from agent_status_dev.sandboxes.mitel import QUERY
 
         return {"query": QUERY}
     return {}

@@ -10,7 +10,7 @@ import pytest
 
 from agent_status import dag_factory
 from agent_status.connectors import http
-from agent_status.sandboxes.base import Faults
+from agent_status_dev.sandboxes.base import Faults
 from tests.faults.harness import data, runs, set_up
 
 pytestmark = pytest.mark.airflow

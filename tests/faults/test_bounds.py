@@ -13,7 +13,7 @@ from agent_status.config import Integration
 from agent_status.connectors.base import VendorError, build_connector
 from agent_status.dag_factory import DEFAULT_ARGS, EXECUTION_TIMEOUTS, build_dag
 from agent_status.nights import night_for_date
-from agent_status.sandboxes.base import Faults
+from agent_status_dev.sandboxes.base import Faults
 from tests.faults.harness import NIGHT, ZONE, start_sandbox
 
 PAGED = {  # the path each vendor pages along

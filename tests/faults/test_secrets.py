@@ -16,7 +16,7 @@ import pytest
 from agent_status.cli import main as cli
 from agent_status.connectors.base import ConnectionInfo
 from agent_status.connectors.registry import VENDORS
-from agent_status.sandboxes import SANDBOXES
+from agent_status_dev.sandboxes import SANDBOXES
 from tests.faults.harness import run_night, runs, set_up
 
 HTTP_SECRETS = {  # the sandbox module's credential constant, replaced by a canary

@@ -11,8 +11,8 @@ import pytest
 
 from agent_status.connectors import http
 from agent_status.nights import night_for_date
-from agent_status.sandboxes import SANDBOXES
-from agent_status.sandboxes.base import Faults
+from agent_status_dev.sandboxes import SANDBOXES
+from agent_status_dev.sandboxes.base import Faults
 from tests.faults.harness import (NIGHT, ZONE, assert_data_equal, assert_exact, data,
                                   integration_entry, run_night, runs, set_up, start_sandbox)
 
@@ -149,7 +149,7 @@ def test_every_http_vendor_survives_each_transient_fault(vendor, kind, tmp_path)
 
     from agent_status.connectors.base import build_connector
     from agent_status.pipeline.normalise import normalise
-    from agent_status.simulator import clip
+    from agent_status_dev.simulator import clip
     from tests.connectors.contract import truth
 
     faults = Faults.burst(kind, 2, 2, retry_after_seconds=0)

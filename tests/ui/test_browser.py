@@ -34,12 +34,12 @@ sync_api = pytest.importorskip(
 
 from agent_status.config import get_integration  # noqa: E402
 from agent_status.connectors.base import ConnectionInfo  # noqa: E402
-from agent_status.local_airflow import LocalAirflow, free_port  # noqa: E402
+from agent_status_dev.local_airflow import LocalAirflow, free_port  # noqa: E402
 from agent_status.mappings import import_activity_mappings, import_employee_mappings  # noqa: E402
 from agent_status.nights import night_for_date  # noqa: E402
 from agent_status.provider import FAMILIES  # noqa: E402
-from agent_status.sandboxes import sandbox_class  # noqa: E402
-from agent_status.simulator import Simulator  # noqa: E402
+from agent_status_dev.sandboxes import sandbox_class  # noqa: E402
+from agent_status_dev.simulator import Simulator  # noqa: E402
 from tests.helpers import employee_frame, write_integrations  # noqa: E402
 
 pytestmark = [pytest.mark.airflow]

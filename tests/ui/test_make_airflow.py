@@ -91,7 +91,7 @@ def test_make_airflow_prints_its_real_port_and_stops_everything_on_ctrl_c(airflo
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command a user types (make airflow runs exactly this)
         os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "agent_status.demo", "airflow"], env)
+        os.execve(sys.executable, [sys.executable, "-m", "agent_status_dev.demo", "airflow"], env)
     try:
         out = _read_until(fd, r"Ctrl-C stops", timeout=300)
         url = re.search(r"Airflow UI: (http://localhost:(\d+))", out)

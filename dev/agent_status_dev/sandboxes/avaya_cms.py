@@ -29,8 +29,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Sandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Sandbox
+from agent_status_dev.simulator import Simulator
 
 WORKMODES = {"ready": ("AVAIL", None), "on_call": ("ACD", None), "wrap_up": ("ACW", None),
              "break": ("AUX", 1), "lunch": ("AUX", 2), "meeting": ("AUX", 3)}

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.simulator import Simulator
+from agent_status_dev.simulator import Simulator
 
 
 # one-off faults a sandbox can inject at a given request (``Faults.at``)

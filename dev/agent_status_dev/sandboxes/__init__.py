@@ -13,7 +13,7 @@ import pkgutil
 
 @functools.cache
 def _discover() -> dict[str, type]:
-    from agent_status.sandboxes.base import Sandbox
+    from agent_status_dev.sandboxes.base import Sandbox
 
     found: dict[str, type] = {}
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -39,4 +39,4 @@ def sandbox_class(vendor: str):
         return _discover()[vendor]
     except KeyError:
         raise KeyError(f"no sandbox for vendor {vendor!r}: a Sandbox subclass with "
-                       f"vendor = {vendor!r} in a module of agent_status.sandboxes") from None
+                       f"vendor = {vendor!r} in a module of agent_status_dev.sandboxes") from None

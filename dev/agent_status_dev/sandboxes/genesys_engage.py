@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Sandbox
-from agent_status.sandboxes.generic_sql import truth_for_nights, write_tables
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Sandbox
+from agent_status_dev.sandboxes.generic_sql import truth_for_nights, write_tables
+from agent_status_dev.simulator import Simulator
 
 TENANT = 1
 MEDIA = {"VOICE": (1, "Voice"), "CHAT": (2, "Chat"), "EMAIL": (3, "Email")}

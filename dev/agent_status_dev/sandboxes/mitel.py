@@ -20,14 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Sandbox
-from agent_status.sandboxes.generic_sql import (
+from agent_status_dev.sandboxes.base import Sandbox
+from agent_status_dev.sandboxes.generic_sql import (
     local_text,
     split_at_local_midnight,
     truth_for_nights,
     write_tables,
 )
-from agent_status.simulator import Simulator
+from agent_status_dev.simulator import Simulator
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS tblConfig_Agent (AgentID INTEGER NOT NULL, "

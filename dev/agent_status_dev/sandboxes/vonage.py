@@ -34,8 +34,8 @@ from urllib.parse import parse_qs
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox, PagingFaults, header as _header
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Faults, HttpSandbox, PagingFaults, header as _header
+from agent_status_dev.simulator import Simulator
 
 CLIENT_ID, CLIENT_SECRET = "sandbox-vcc-client", "sandbox-vcc-secret"
 TOKEN_PATH = "/Auth/connect/token"

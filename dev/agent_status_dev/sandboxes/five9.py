@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Faults, HttpSandbox, header as _header
+from agent_status_dev.simulator import Simulator
 
 WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
 USER, PASSWORD = "wfm.import@contoso-cc.example", "sandbox-password"

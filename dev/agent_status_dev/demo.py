@@ -17,8 +17,8 @@ from pathlib import Path
 
 from agent_status import PROJECT_ROOT
 from agent_status.config import Integration, load_integrations
-from agent_status.sandboxes import sandbox_class
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes import sandbox_class
+from agent_status_dev.simulator import Simulator
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 SANDBOX_DIR = PROJECT_ROOT / "data" / "sandboxes"
@@ -112,7 +112,7 @@ def run(nights: int) -> int:
     """Set up the sandboxes, connections and mappings, then let a real Airflow (api-server,
     scheduler, dag-processor) catch up each integration's last nights, as a resume would."""
     from agent_status.cli import main as cli
-    from agent_status.local_airflow import LocalAirflow, free_port
+    from agent_status_dev.local_airflow import LocalAirflow, free_port
 
     started = time.monotonic()
     os.environ["AGENT_STATUS_INTEGRATIONS"] = str(demo_integrations_file(nights))
@@ -195,7 +195,7 @@ def _wait_for_nights(stack, integrations, nights: int, timeout: float = 900) -> 
 def serve(with_airflow: bool = False) -> int:
     """Serve the HTTP sandboxes (and build the database ones) until interrupted; with
     ``with_airflow``, also a local Airflow (make airflow), all stopped on Ctrl-C."""
-    from agent_status.local_airflow import LocalAirflow, free_port
+    from agent_status_dev.local_airflow import LocalAirflow, free_port
 
     running, connections = [], {}
     for position, integration in enumerate(load_integrations()):
@@ -257,7 +257,7 @@ def check() -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m agent_status.demo")
+    parser = argparse.ArgumentParser(prog="python -m agent_status_dev.demo")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run")
     p.add_argument("--nights", type=int, default=3)

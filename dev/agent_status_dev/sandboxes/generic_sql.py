@@ -21,8 +21,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Sandbox
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Sandbox
+from agent_status_dev.simulator import Simulator
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 

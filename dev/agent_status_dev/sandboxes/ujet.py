@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox
-from agent_status.simulator import Agent, Simulator
+from agent_status_dev.sandboxes.base import Faults, HttpSandbox
+from agent_status_dev.simulator import Agent, Simulator
 
 API = "/manager/api/v1"
 CREDENTIALS = {"company_key": ("sandbox-company-key", "sandbox-company-secret"),

@@ -49,8 +49,8 @@ import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import ConnectionInfo
-from agent_status.sandboxes.base import Faults, HttpSandbox, header as _header
-from agent_status.simulator import Simulator
+from agent_status_dev.sandboxes.base import Faults, HttpSandbox, header as _header
+from agent_status_dev.simulator import Simulator
 
 CLIENT_ID, CLIENT_SECRET = "sandbox-explore-client", "sandbox-explore-secret"
 READ_SCOPE, WRITE_SCOPE = "data-reports:read", "data-reports:write"
