@@ -63,6 +63,17 @@ class Source(Connector):
     # records parsed at once: None, all of them (a vendor whose records must meet first)
     chunk_records: ClassVar[int | None] = None
     directory: Directory | None = None  # user key -> identifier, when the records lack it
+    # options checked again here, against their declaration: those a vendor would not refuse
+    # with a clear answer of its own (the integrations file checks them all when it loads)
+    checked_options: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, connection, integration):
+        super().__init__(connection, integration)
+        for key in self.checked_options:
+            try:
+                self.spec.options[key].check(key, self.options[key])
+            except ValueError as error:
+                raise VendorError(f"integration {integration.name}: {error}") from None
 
     def read(self, window: tuple[dt.datetime, dt.datetime]) -> Iterable[Sized]:
         """The window's records, in pages (lists of records, or frames of rows)."""
