@@ -80,3 +80,29 @@ def test_iso_times():
         with pytest.raises(VendorError, match=rf"^Vendor x: start of record 2: {shown}$"):
             iso_times(pd.Series(["2026-10-25T08:00:00Z", bad], dtype=object), name,
                       required=False)
+
+
+def test_record_columns_take_arrows_path_or_the_checked_one_alike():
+    from agent_status.connectors.fields import record_columns
+
+    def where(frame, field, at):
+        return f"V {field} of record {frame.id.iloc[at]}"
+
+    def read(records):
+        return record_columns(records, {"code": True, "id": False},
+                              {"start": True, "end": False}, where)
+
+    good = [{"id": "a", "code": "X", "start": "2026-10-25T08:00:00Z"},
+            {"id": "b", "code": "Y", "start": "2026-10-25T10:00:00+02:00",
+             "end": "2026-10-25T08:30:00.250Z"}]
+    arrow = read(good)
+    slow = read(good + [{"id": "c", "code": "Z", "start": "2026-10-25T09:00:00.000000001Z"}])
+    assert list(arrow.columns) == ["code", "id", "start", "end"]
+    pd.testing.assert_frame_equal(slow.iloc[:2], arrow)
+    assert arrow.start.iloc[1] == pd.Timestamp("2026-10-25T08:00Z") and pd.isna(arrow.end[0])
+    with pytest.raises(VendorError, match=r"^V code of record b: ' '$"):
+        read([good[0], {**good[1], "code": " "}])
+    with pytest.raises(VendorError, match=r"^V start of record b: None$"):
+        read([good[0], {**good[1], "start": None}])
+    with pytest.raises(VendorError, match=r"^V end of record b: 'soon'$"):
+        read([good[0], {**good[1], "end": "soon"}])

@@ -130,3 +130,23 @@ def test_call_names_the_vendor():
 
     with pytest.raises(VendorError, match=r"^Toy GET /things: HTTP 403 forbidden$"):
         ToyRest().call("GET /things", fail)
+
+
+def test_agents_whose_first_status_starts_inside_the_interval_are_warned_about(caplog):
+    class Warning(Toy):
+        lookback_option = "lookback_hours"
+
+    toy = Warning([("u1", -1, 2), ("u2", 2, 1), ("u3", 3, 1)])
+    toy.directory = Directory(lambda: {"u1": "one@x", "u2": "two@x", "u3": "three@x"}, "")
+    with caplog.at_level("WARNING", logger=__name__):
+        next(toy.extract(T, T + 4 * H))
+    assert toy.warnings == [
+        "Toy: 2 agent(s) have no status starting in the 0.0416667 day(s) read before "
+        "2026-10-25T00:00:00Z (option lookback_hours), so their status at that time is unknown "
+        "until their first one: a status begun earlier is missing, unless they are new; raise "
+        "lookback_hours if it covers a longer absence: two@x (from 2026-10-25 02:00Z), three@x "
+        "(from 2026-10-25 03:00Z)"]
+    assert toy.warnings[0] in caplog.text
+    toy.records = [("u1", -1, 2)]
+    next(toy.extract(T, T + 4 * H))
+    assert toy.warnings == []

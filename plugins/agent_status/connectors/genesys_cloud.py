@@ -12,13 +12,10 @@ The contract, as the API pages tell it:
   back short while more follow (2.3). The same status comes back on several pages and in
   every window it overlaps (even one it spans whole), always with its full start and end; it
   is kept once per (userId, kind, startTime) (2.6).
-- Paging can neither end early unseen nor run forever (issue 9). ``totalHits`` is approximate
-  (2.3) but says roughly how many pages there are: a page without ``userDetails`` before
-  ``(1 - total_hits_tolerance) * totalHits`` records were paged over, or a page identical to
-  the previous one, is asked again (a transient fault heals) and then fails the extraction;
-  paging past ``(1 + total_hits_tolerance) * totalHits`` records (or ``max_pages`` pages
-  without ``totalHits``) fails too. The users listing stops at its ``pageCount``, is bounded
-  the same way and must list its ``total``.
+- Paging can neither end early unseen nor run forever (issue 9, ``PageNumberPaginator``):
+  ``totalHits`` is approximate (2.3), so the pages read are held to it within option
+  ``total_hits_tolerance``; ``max_pages`` bounds an answer without it. The users listing stops
+  at its ``pageCount`` and must list its ``total``.
 
 One effective timeline per user (2.6, the rule Verint applies; ``timeline.layered_timeline``):
 outside an ON_QUEUE presence the ``systemPresence`` (AVAILABLE, BREAK, MEAL...) is the state,
@@ -36,12 +33,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, VendorError
-from agent_status.connectors.fields import as_list, count, iso_times, iso_z, objects, texts
+from agent_status.connectors.fields import as_list, count, iso_z, objects, record_columns
 from agent_status.connectors.http import HttpClient
 from agent_status.connectors.paging import Page, PageNumberPaginator
 from agent_status.connectors.registry import VENDORS
@@ -96,11 +91,7 @@ class GenesysCloudConnector(RestSource):
                                     total_name="totalHits", approximate=True,
                                     tolerance=self.options["total_hits_tolerance"])
         for details in self.pages(pager, fetch):
-            yield [{"userId": user_id, "kind": kind, **segment} for detail in details
-                   for user_id in (_user_id(detail),) for kind in KINDS
-                   for segment in objects(as_list(detail, kind, f"Genesys Cloud user details "
-                                                  f"of user {user_id}"),
-                                          f"Genesys Cloud {kind} of user {user_id}")]
+            yield [segment for detail in details for segment in _tagged(detail)]
 
     def parse(self, pages: list[list[dict[str, Any]]]) -> pd.DataFrame:
         return pd.concat([_segments([s for page in pages for s in page if s["kind"] == kind],
@@ -135,66 +126,37 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame, start: dt.
                             ignored=("OFF_QUEUE",), label=_label)
 
 
-def _user_id(detail: Any) -> str:
-    """A user-details record's ``userId`` (2.4); a record without one fails naming it."""
+def _tagged(detail: Any) -> list[dict[str, Any]]:
+    """A user-details record's presence and routing segments (2.4), each tagged with its
+    ``userId`` and kind; a record without a userId, or a field that is not a list of segment
+    objects, fails naming it."""
     user_id = detail.get("userId") if isinstance(detail, dict) else None
     if not isinstance(user_id, str) or not user_id.strip():
         shown = f"with fields {sorted(detail)[:10]}" if isinstance(detail, dict) else (
             f"{str(detail)[:100]!r}")
         raise VendorError(f"Genesys Cloud userId of user details record {shown}: {user_id!r}")
-    return user_id
+    return [{"userId": user_id, "kind": kind, **segment} for kind in KINDS for segment in
+            objects(as_list(detail, kind, f"Genesys Cloud user details of user {user_id}"),
+                    f"Genesys Cloud {kind} of user {user_id}")]
 
 
 def _segments(records: list[dict[str, Any]], kind: str, code_field: str) -> pd.DataFrame:
-    """Segments once per (userId, startTime); a closed copy wins over an open one (2.6).
+    """Segments once per (userId, startTime); a closed copy wins over an open one (2.6). A
+    missing or unreadable ``startTime``, an ``endTime`` that is not ISO-8601, or a missing
+    presence / routing code fails naming field, segment and value."""
+    def name(frame: pd.DataFrame, field: str, at: int) -> str:
+        where = "" if field == "startTime" else f" starting {frame.startTime.iloc[at]}"
+        return f"Genesys Cloud {field} of {kind} segment{where} of user {frame.userId.iloc[at]}"
 
-    The records become columns in Arrow's C++ code, not one Python call per value (issue 10).
-    A page Arrow cannot read (a time in nanoseconds, a value that is not text) or with a
-    missing start or code takes the checked pandas path, which names field, segment, value."""
-    fields = ["userId", "startTime", "endTime", code_field, "organizationPresenceId"]
-    try:
-        segments = _arrow_segments(records, fields)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        segments = None
-    if segments is None or segments.start.isna().any() or not _codes_present(segments.code):
-        frame = pd.DataFrame(records, columns=fields, dtype=object)
-
-        def name(field: str):
-            return lambda at: (f"Genesys Cloud {field} of {kind} segment" + (
-                "" if field == "startTime" else f" starting {frame.startTime.iloc[at]}")
-                + f" of user {frame.userId.iloc[at]}")
-
-        segments = pd.DataFrame({
-            "code": texts(frame[code_field], name(code_field)),
-            "user_id": frame.userId.astype(object),
-            "start": iso_times(frame.startTime, name("startTime"), required=True),
-            "end": iso_times(frame.endTime, name("endTime"), required=False),
-            "reason": frame.organizationPresenceId.astype(object)})[
-            ["user_id", "start", "end", "code", "reason"]]
+    columns = record_columns(records, {code_field: True, "userId": False,
+                                       "organizationPresenceId": False},
+                             {"startTime": True, "endTime": False}, name)
+    segments = pd.DataFrame({"user_id": columns.userId, "start": columns.startTime,
+                             "end": columns.endTime, "code": columns[code_field],
+                             "reason": columns.organizationPresenceId})
     return (segments.sort_values("end", na_position="first")
             .drop_duplicates(["user_id", "start"], keep="last")
             .reset_index(drop=True))
-
-
-def _arrow_segments(records: list[dict[str, Any]], fields: list[str]) -> pd.DataFrame:
-    table = pa.Table.from_pylist(records, schema=pa.schema([(f, pa.string()) for f in fields]))
-    stamp = pa.timestamp("us", "UTC")
-
-    def text(name: str) -> pd.Series:
-        return pd.Series(table[name].to_numpy(), dtype=object)
-
-    def utc(name: str) -> pd.Series:
-        return pd.Series(pc.cast(table[name], stamp).to_pandas(types_mapper=None),
-                         dtype="datetime64[us, UTC]")
-
-    return pd.DataFrame({"user_id": text(fields[0]), "start": utc(fields[1]),
-                         "end": utc(fields[2]), "code": text(fields[3]),
-                         "reason": text(fields[4])})
-
-
-def _codes_present(codes: pd.Series) -> bool:
-    text = codes.astype("string")  # vectorised: no Python call per segment
-    return bool(text.notna().all() and text.str.strip().ne("").all())
 
 
 def _label(code: str) -> str:

@@ -9,17 +9,14 @@ API Credentials). The connection host is the tenant, e.g. ``https://acme.uc1.cca
 
 The contract:
 - ``GET /agent_activity_logs`` sorted by ``started_at`` ascending, filtered on
-  ``started_at[from]`` and ``started_at[to]``, paged with ``page``/``per`` (5.3). Whether a page
-  follows is not something the API reliably says (Google: it "doesn't explicitly indicate" it;
-  tap-ujet: headers missing through a client API bug), so pages are asked for by number until
-  one holds fewer records than the ``per`` asked for (at most 100), as Google's page says to
-  compare with "your page size"; a ``Total`` header (Google: the header gives the number of
-  records; tap-ujet reads ``total``), when sent, must be reached, else the read is truncated;
-  a ``Per-Page`` header (read by tap-ujet only) is a consistency check: one that differs from
-  ``per`` fails, since every page would then look like the last; a ``Link`` header is
-  ignored. Paging is bounded (``max_pages``), and a page repeating the previous one fails.
-  ``started_at[to]`` is not confirmed (5.3, 11): nothing relies on it, the records are filtered
-  here too and a page reaching past the window ends that window's read.
+  ``started_at[from]`` and ``started_at[to]``, paged with ``page``/``per`` (5.3), in windows of
+  option ``window_days`` so paging stays shallow (5.6). Whether a page follows is not something
+  the API reliably says (Google: it "doesn't explicitly indicate" it; tap-ujet: headers missing
+  through a client API bug), so pages are asked for until one holds fewer records than the
+  ``per`` asked for (``paging.ShortPagePaginator``: a ``Total`` header must be reached, a
+  ``Per-Page`` header must equal ``per``, ``Link`` is ignored, a repeated page fails, option
+  ``max_pages`` bounds it). ``started_at[to]`` is not confirmed (5.3, 11): the records are
+  filtered here too and a page reaching past the window ends that window's read.
 - 10 requests a second per customer (5.3): one ``RateBudget`` for every request of the connector.
 - The log mixes status changes with call/chat events and notifications (5.6), and the
   ``activity`` of a status change is not confirmed (``user_status_changed`` in Google's table,
@@ -40,16 +37,11 @@ The contract:
 - ``vendor_activity_id`` and name are the status name: the catalogue is the tenant's own (5.5)
   and names are what WFM teams map (``wfm_id`` is often unset); ``reason`` is None. An open
   status has no ``ended_at``.
-
-Options (registry.py): ``per_page`` (UJET's maximum 100), ``max_pages`` (per window),
-``requests_per_second``, ``look_behind_days``, ``window_days`` (the read is cut into windows of
-that many days, so paging stays shallow, as Google advises tailing, 5.6).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,8 +56,6 @@ from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.source import Directory, RestSource
 from agent_status.connectors.windows import Windows
 
-log = logging.getLogger(__name__)
-
 API = "/manager/api/v1"
 ACTIVITY_LOGS = "agent_activity_logs"
 AGENTS = "agents"
@@ -76,6 +66,7 @@ EVENT_FAMILIES = ("call_", "chat_", "deltacast_", "multicast_")
 
 class UjetConnector(RestSource):
     spec, vendor = VENDORS["ujet"], "UJET"
+    lookback_option = "look_behind_days"  # records are found by their start (5.3)
 
     def __init__(self, connection: ConnectionInfo, integration):
         super().__init__(connection, integration)
@@ -87,7 +78,6 @@ class UjetConnector(RestSource):
         self.windows = Windows(dt.timedelta(days=self.options["window_days"]),
                                lookback=dt.timedelta(days=self.options["look_behind_days"]),
                                granularity=dt.timedelta(seconds=1))
-        self.warnings: list[str] = []  # what the last extract could not tell (check shows them)
         base = connection.base_url()
         self.http = HttpClient(base if base.endswith(API) else base + API,
                                BasicAuth(connection.login, connection.password),
@@ -103,7 +93,7 @@ class UjetConnector(RestSource):
         params = {"sort_column": "started_at", "sort_direction": "ASC",
                   "started_at[from]": start, "started_at[to]": end}
         for page in self._pages(ACTIVITY_LOGS, params, f"{ACTIVITY_LOGS} {start}..{end}"):
-            started = _starts(page, f"{ACTIVITY_LOGS} {start}..{end}")
+            started = _times(page, "started_at", f"{ACTIVITY_LOGS} {start}..{end}", True)
             yield [record for record, inside in zip(page, ((started >= utc(window[0])) & (
                 started < utc(window[1]))).to_numpy()) if inside]
             if page and started.iloc[-1] >= utc(window[1]):
@@ -111,26 +101,6 @@ class UjetConnector(RestSource):
 
     def parse(self, pages: list[list[dict[str, Any]]]) -> pd.DataFrame:
         return status_intervals([record for page in pages for record in page])
-
-    def events(self, frame: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        """Warns of agents whose first status read starts after ``start``: what they did before
-        began earlier than the look-behind, or they are new (module docstring)."""
-        first = frame.groupby("external_user_id").start_utc.min()
-        late = first[first > utc(start)]
-        self.warnings = []
-        if not late.empty:
-            emails = self.directory.entries
-            named = [f"{emails.get(agent, f'agent_id {agent}')} (from {moment:%Y-%m-%d %H:%M}Z)"
-                     for agent, moment in late.sort_values().items()]
-            self.warnings.append(
-                f"UJET: {len(late)} agent(s) have no status starting in the "
-                f"{self.windows.lookback.total_seconds() / 86400:g} day(s) read before "
-                f"{iso_z(start, 's')} (option look_behind_days), so their status at that time "
-                f"is unknown until their first one: a status begun earlier is missing, unless "
-                f"they are new; raise look_behind_days if it covers a longer absence: "
-                f"{', '.join(named[:10])}{' ...' if len(named) > 10 else ''}")
-            log.warning("%s", self.warnings[0])
-        return frame
 
     def _pages(self, path: str, params: dict[str, Any], what: str) -> Iterator[list[dict]]:
         """Pages by number until a short or empty page; ``Link`` is not relied on (5.3)."""
@@ -199,7 +169,3 @@ def _times(records: list[dict[str, Any]], field: str, what: str, required: bool)
     return iso_times(values, lambda at: (f"UJET {what}: {field} of record "
                                          f"{records[at].get('id')} is not an ISO-8601 time"),
                      required=required)
-
-
-def _starts(records: list[dict[str, Any]], what: str) -> pd.Series:
-    return _times(records, "started_at", what, required=True)
