@@ -25,13 +25,10 @@ The contract:
   ``chat_id``, and its activity is not of an event family (``call_``, ``chat_``,
   ``deltacast_``, ``multicast_``). A status without a name, or a start that is not ISO-8601,
   fails naming the field, the value and the record.
-- Records are found by their start (5.3): a status that started before the window and runs into
-  it is caught by reading option ``look_behind_days`` (3: a weekend off, the longest status
-  short of a leave) before the window. An agent whose first status read starts inside the
-  window has nothing before it: either a status begun before the look-behind, lost, or a new
-  agent's first status. The two cannot be told apart from the log, so this is a warning (in the
-  task log and in ``agent-status check``) naming the agents and the option to raise, not a
-  failure, which would stop every night a new agent joins.
+- Records are found by their start (5.3): option ``look_behind_days`` (3: a weekend off, the
+  longest status short of a leave) is read before the window for statuses running into it; an
+  agent whose first status read starts inside the window is warned about, naming the option
+  (``Source.unseen_beginnings``): a status begun earlier is lost, or the agent is new.
 - The identifier is the agent's e-mail (0.1), from ``GET /agents`` by ``agent_id``; an agent_id
   that list lacks fails the import, naming it.
 - ``vendor_activity_id`` and name are the status name: the catalogue is the tenant's own (5.5)
