@@ -134,6 +134,30 @@ def classify(response: requests.Response, what: str) -> None:
     raise VendorError(f"{what}: HTTP {response.status_code} {snippet}")
 
 
+def send(request: Callable[[], requests.Response], check: Callable[[requests.Response], Any],
+         what: str, retry: RetryPolicy, *, budgets: tuple[RateBudget, ...] = (),
+         sleep: Callable[[float], None] = time.sleep, name_error: bool = True) -> Any:
+    """The one send path: each attempt waits for every budget of the call, sends, turns a
+    transport error (reset, hang, body cut short) into a retriable one, and lets ``check``
+    judge the answer (``classify`` and what else the call needs: a SOAP fault, a JSON body,
+    a refused signed URL); ``retry`` repeats what is retriable. ``name_error=False`` keeps the
+    transport error out of the chain: its message may quote a URL that is a credential."""
+
+    def attempt() -> Any:
+        for budget in budgets:
+            budget.acquire()
+        try:
+            response = request()
+        except TRANSPORT_ERRORS as error:
+            failure = RetriableError(f"{what}: {type(error).__name__}")
+            if name_error:
+                raise failure from error
+            raise failure from None
+        return check(response)
+
+    return retry.run(attempt, what, sleep)
+
+
 class HttpClient:
     def __init__(self, base_url: str, auth: Auth | None = None, *,
                  retry: RetryPolicy | None = None, budget: RateBudget | None = None,
@@ -163,17 +187,8 @@ class HttpClient:
         what = f"{method} {url.split('?')[0]}"
         refreshed = False
 
-        def attempt() -> requests.Response:
+        def check(response: requests.Response) -> requests.Response:
             nonlocal refreshed
-            if self.budget is not None:
-                self.budget.acquire()
-            self.requests_sent += 1
-            try:
-                response = self.session.request(
-                    method, url, headers=self.auth.headers(), auth=self.auth.requests_auth(),
-                    timeout=self.timeout, allow_redirects=allow_redirects, **kwargs)
-            except TRANSPORT_ERRORS as error:
-                raise RetriableError(f"{what}: {type(error).__name__}") from error
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 self.auth.refresh()
@@ -184,7 +199,14 @@ class HttpClient:
                 response.parsed_json = _json(response, what)
             return response
 
-        response = self.retry.run(attempt, what, self.sleep)
+        def sent() -> requests.Response:
+            self.requests_sent += 1
+            return self.session.request(
+                method, url, headers=self.auth.headers(), auth=self.auth.requests_auth(),
+                timeout=self.timeout, allow_redirects=allow_redirects, **kwargs)
+
+        response = send(sent, check, what, self.retry, budgets=(self.budget,) if self.budget
+                        else (), sleep=self.sleep)
         self._check_not_repeating(url.split("?")[0], response, what)
         return response
 
