@@ -54,10 +54,12 @@ def conform_raw_events(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def overlapping(events: pd.DataFrame, start, end) -> pd.DataFrame:
-    """The raw events overlapping ``[start, end)``; an open one (no end) runs on."""
-    keep = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
-        events.start_utc < pd.Timestamp(end))
-    return events[keep].reset_index(drop=True)
+    """The raw events overlapping ``[start, end)`` (a naive bound is UTC); an open one (no end)
+    runs on."""
+    start, end = (pd.Timestamp(b).tz_localize("UTC") if pd.Timestamp(b).tzinfo is None
+                  else pd.Timestamp(b) for b in (start, end))
+    keep = (events.end_utc.isna() | (events.end_utc > start)) & (events.start_utc < end)
+    return events[keep.to_numpy()].reset_index(drop=True)
 
 
 def to_utc(values: pd.Series) -> pd.Series:

@@ -13,7 +13,8 @@ from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.http import RetryPolicy
 from agent_status.connectors.paging import Page, PageNumberPaginator
 from agent_status.connectors.registry import Option, VendorSpec
-from agent_status.connectors.source import Directory, RestSource, Source, overlapping
+from agent_status.connectors.source import Directory, RestSource, Source
+from agent_status.frames import overlapping
 from agent_status.connectors.windows import Windows
 from agent_status.frames import RAW_EVENT_COLUMNS
 

@@ -31,7 +31,8 @@ import re
 import pandas as pd
 
 from agent_status.connectors.base import VendorError
-from agent_status.connectors.ranked_timeline import led_by, merge_runs, ranked_timeline
+from agent_status.connectors.ranked_timeline import led_by, ranked_timeline
+from agent_status.connectors.timeline import merge_touching_runs
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.sql import SqlConnector, read_checked, vendor_query
 from agent_status.frames import conform_raw_events
@@ -151,7 +152,7 @@ def media_states(rows: pd.DataFrame) -> pd.DataFrame:
 def effective_states(states: pd.DataFrame, priority: list[str], start: dt.datetime,
                      end: dt.datetime) -> pd.DataFrame:
     """One timeline per agent from per-media states ranked by ``priority`` (module doc)."""
-    states = merge_runs(states, lane=["user", "media", "has_reason"], labels=LABELS)
+    states = _merge(states, lane=["user", "media", "has_reason"])
     rank = {code: i for i, code in enumerate(priority)}
     states["rank"] = states.state_code.map(rank).fillna(len(priority)).astype("int64")
     states = states.sort_values(["rank", "has_reason", "start_s", "media"],
@@ -165,7 +166,7 @@ def media_neutral_states(states: pd.DataFrame, start: dt.datetime,
     reason of a reason row of the same state when one covers it (module doc)."""
     neutral = states.media.isna()
     states = states[neutral | states.has_reason].reset_index(drop=True)
-    states = merge_runs(states, lane=["user", "media", "has_reason"], labels=LABELS)
+    states = _merge(states, lane=["user", "media", "has_reason"])
     states = states.sort_values(["has_reason", "start_s", "media"],
                                 ascending=[False, True, True]).reset_index(drop=True)
     # only the media-neutral row decides the state; reason rows of that state give its reason
@@ -173,12 +174,15 @@ def media_neutral_states(states: pd.DataFrame, start: dt.datetime,
                      led_by("neutral", "state_code"))
 
 
+def _merge(frame: pd.DataFrame, lane: list[str]) -> pd.DataFrame:
+    return merge_touching_runs(frame, lane, LABELS, start="start_s", end="end_s")
+
+
 def _timeline(states: pd.DataFrame, start: dt.datetime, end: dt.datetime,
               eligible=None) -> pd.DataFrame:
     """The winners of every instant, joined into statuses, as raw events cut to the window."""
-    timeline = merge_runs(ranked_timeline(states, start, end, ["activity_id", "activity_name",
-                                                                "reason"], eligible),
-                          lane=["user"], labels=LABELS)
+    timeline = _merge(ranked_timeline(states, start, end, ["activity_id", "activity_name",
+                                                            "reason"], eligible), lane=["user"])
     return conform_raw_events(pd.DataFrame({
         "external_user_id": timeline.user, "vendor_activity_id": timeline.activity_id,
         "vendor_activity_name": timeline.activity_name, "reason": timeline.reason,

@@ -1,6 +1,7 @@
 """One timeline per agent from rows that overlap: at each instant, of the rows in effect, the
 one ranked first wins (the rows' order in the frame, best first). Rows are in epoch seconds
-(``start_s``, ``end_s``, NaN while open); ``merge_runs`` joins touching rows with equal labels.
+(``start_s``, ``end_s``, NaN while open); ``timeline.merge_touching_runs`` joins touching rows with
+equal labels.
 Genesys Info Mart's media collapse is built on it (vendors.md 3.1, 3.4)."""
 
 from __future__ import annotations
@@ -84,14 +85,3 @@ def led_by(lead: str, same: str) -> Eligible:
         return interval[keep], row[keep]
 
     return eligible
-
-
-def merge_runs(frame: pd.DataFrame, lane: list[str], labels: list[str]) -> pd.DataFrame:
-    """Touching rows of one lane with the same labels become one row (the last one's end)."""
-    frame = frame.sort_values(lane + ["start_s"]).reset_index(drop=True)
-    keys = frame[lane + labels].astype("object").fillna("\x00")
-    same = keys.eq(keys.shift()).all(axis=1) & frame.start_s.eq(frame.end_s.shift())
-    group = (~same).cumsum()
-    merged = frame[~group.duplicated(keep="first")].copy()
-    merged["end_s"] = frame.end_s[~group.duplicated(keep="last")].to_numpy()
-    return merged.reset_index(drop=True)

@@ -22,14 +22,7 @@ from agent_status.connectors.fields import utc
 from agent_status.connectors.http import HttpClient
 from agent_status.connectors.paging import Page, Paginator
 from agent_status.connectors.windows import Windows
-from agent_status.frames import conform_raw_events, empty_raw_events
-
-
-def overlapping(events: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-    """The events overlapping ``[start, end)``; an open one (``end_utc`` NaT) runs on."""
-    keep = ((events.end_utc.isna() | (events.end_utc > utc(start)))
-            & (events.start_utc < utc(end)))
-    return events[keep.to_numpy()].reset_index(drop=True)
+from agent_status.frames import conform_raw_events, empty_raw_events, overlapping
 
 
 class Directory:
