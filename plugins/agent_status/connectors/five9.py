@@ -57,11 +57,10 @@ from agent_status.config import Integration
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
 from agent_status.connectors.http import (TRANSPORT_ERRORS, RateBudget, RetriableError,
                                           RetryPolicy, classify)
-from agent_status.connectors.local_time import chain_to_utc
+from agent_status.connectors.local_time import chain_to_utc, wall_middle, wall_windows
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.report_job import JobNotReady, ReportJob
+from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob
 from agent_status.connectors.sql import require_columns
-from agent_status.connectors.windows import split_windows
 from agent_status.frames import conform_raw_events, empty_raw_events
 
 HOSTS = {"us": "api.five9.com", "uk": "api.five9.eu", "ca": "api.five9.ca",
@@ -74,6 +73,9 @@ BUDGETS = {"runReport": ((16, 60), (120, 3600), (800, 86400)),
            "getReportResultCsv": ((20, 60), (200, 3600), (1000, 86400)),
            "isReportRunning": ((450, 60), (15000, 3600), (172800, 86400))}
 LONG_POLL_SECONDS = 5  # isReportRunning timeout: Five9 asks for at least 5 s (1.3)
+# isReportRunning answers an xsd:boolean (1.3): running, or done and ready for download
+REPORT_RUNNING = {"true": JobStatus.RUNNING, "1": JobStatus.RUNNING,
+                  "false": JobStatus.COMPLETED, "0": JobStatus.COMPLETED}
 # typed faults of the WSDL (1.4): found in the SOAP <detail>, whatever the faultstring says
 NOT_READY_FAULT, QUOTA_FAULT = "ResultIsNotReadyFault", "OperationsLimitExceededFault"
 # the faultstring's words, read only when no typed detail came: PSFive9Admin's (1.3), and ours
@@ -167,15 +169,16 @@ class Five9Connector(Connector):
                                        sleep=sleep, clock=clock)
         self.job = ReportJob(
             name=f"Five9 report {self.folder}/{self.report}", create=self._run_report,
-            is_done=lambda identifier: self.service.call(
-                "isReportRunning", identifier=identifier, timeout=LONG_POLL_SECONDS) == "false",
+            status=lambda identifier: self.service.call(
+                "isReportRunning", identifier=identifier, timeout=LONG_POLL_SECONDS).strip(),
+            status_mapping=REPORT_RUNNING,
             download=lambda identifier: self.service.call("getReportResultCsv",
                                                           identifier=identifier),
             poll_seconds=self.options.get("poll_seconds", 1.0),
             timeout_seconds=self.job_timeout_seconds, sleep=sleep, clock=clock)
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        rows = [part for window in report_windows(start - self.state_margin, end, self.window,
+        rows = [part for window in wall_windows(start - self.state_margin, end, self.window,
                                                   self.zone)
                 for part in self._read(window)]
         if not rows:
@@ -220,7 +223,7 @@ class Five9Connector(Connector):
         rows = self._rows(self.job.run(window), window)
         if len(rows) < self.row_cap:
             return [rows]
-        middle = _middle(start, end, self.zone)
+        middle = wall_middle(start, end, self.zone)
         if min(middle - start, end - middle) < self.min_window:
             raise VendorError(
                 f"Five9 report {self.folder}/{self.report}: {len(rows)} rows for "
@@ -295,51 +298,6 @@ def service_url(connection: ConnectionInfo, data_center: str) -> str:
                           f"but option data_center is {data_center!r}; set data_center: {named} "
                           "so report times are read in that data center's zone")
     return url
-
-
-def report_windows(start: dt.datetime, end: dt.datetime, step: dt.timedelta,
-                   zone: str) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Windows of at most ``step`` (an hour more next to a fall-back), also cut where the
-    report's zone falls back (1.6). A bound whose wall time is before the previous bound's (in
-    the first occurrence of the repeated hour, before the cut) is dropped: read as wall time,
-    the windows would cover part of that hour twice."""
-    bounds = sorted({start, end, *fall_back_instants(zone, start, end),
-                     *(lo for lo, _ in split_windows(start, end, step))})
-    kept = [bounds[0]]
-    for bound in bounds[1:]:
-        if _wall(bound, zone) >= _wall(kept[-1], zone):
-            kept.append(bound)
-        elif bound == end:  # the end inside the repeated hour: read to its second occurrence
-            kept.append(max(end, kept[-1] + dt.timedelta(hours=1)))
-    return list(zip(kept[:-1], kept[1:]))
-
-
-def _wall(moment: dt.datetime, zone: str) -> pd.Timestamp:
-    return pd.Timestamp(moment).tz_convert(zone).tz_localize(None)
-
-
-def _middle(start: dt.datetime, end: dt.datetime, zone: str) -> dt.datetime:
-    """Where a window at the row cap is halved: its middle, unless that is in the first
-    occurrence of a repeated hour (its wall time after the end's, see ``report_windows``);
-    then the fall-back instant or the start of that hour, if inside the window."""
-    middle = start + dt.timedelta(seconds=(end - start).total_seconds() // 2)
-    candidates = [middle]
-    for cut in fall_back_instants(zone, start - dt.timedelta(hours=1),
-                                  end + dt.timedelta(hours=1)):
-        candidates += [cut, cut - dt.timedelta(hours=1)]
-    good = [c for c in candidates
-            if start < c < end and _wall(start, zone) <= _wall(c, zone) <= _wall(end, zone)]
-    return min(good, key=lambda c: abs(c - middle)) if good else middle
-
-
-def fall_back_instants(zone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """Instants in ``(start, end)`` where the zone's UTC offset decreases (wall time repeats)."""
-    grid = pd.date_range(pd.Timestamp(start).floor("15min"), pd.Timestamp(end).ceil("15min"),
-                         freq="15min")
-    offset = grid.tz_convert(zone).tz_localize(None) - grid.tz_localize(None)
-    drops = grid[1:][offset[1:] < offset[:-1]]
-    return [moment.to_pydatetime() for moment in drops
-            if pd.Timestamp(start) < moment < pd.Timestamp(end)]
 
 
 def _criteria_time(moment: dt.datetime, zone: str) -> str:

@@ -1,17 +1,19 @@
 """Report jobs: create a job, poll its status, download its result (vendors.md 1.3, 4.3).
 
-Five9 and Talkdesk both work this way (Airbyte calls it an ``AsyncRetriever``). A vendor module
-says how to create, poll and download; ``ReportJob`` owns the loop: the poll interval, the job
-timeout, "not ready yet" answers turned into waits, and how many jobs run at once. Retries of a
-single request (429, 5xx, quota faults) stay in the HTTP layer (``http.RetryPolicy``).
+Five9 and Talkdesk both work this way (Airbyte's ``AsyncHttpJobRepository``). A vendor module
+says how to create a job, how to ask for its status and how to download it, and maps its status
+words to ``JobStatus``; ``ReportJob`` owns the loop: the poll interval, the job timeout, "not
+ready yet" answers turned into waits, and how many jobs run at once. Retries of a single
+request (429, 5xx, quota faults) stay in the HTTP layer (``http.RetryPolicy``).
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -21,6 +23,14 @@ from agent_status.connectors.base import VendorError
 log = logging.getLogger(__name__)
 
 Result = TypeVar("Result")
+
+
+class JobStatus(enum.Enum):
+    """What a vendor's status word means for the loop."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class JobNotReady(VendorError):
@@ -36,16 +46,20 @@ class JobNotReady(VendorError):
 class ReportJob(Generic[Result]):
     """One kind of report job of one vendor.
 
-    ``create(request) -> job id``; ``is_done(job id) -> bool`` (False while running; raises
-    ``VendorError`` for a failed job); ``download(job id) -> result``. ``is_done`` and
-    ``download`` may raise ``JobNotReady``: the job is waited for, not failed. A job not done
-    ``timeout_seconds`` after its creation raises ``VendorError``.
+    ``create(request) -> job id``; ``status(job id) -> the vendor's status word``, looked up in
+    ``status_mapping``; ``download(job id) -> result``, once the job is completed. A failed job
+    fails at once, naming its status; a status outside the mapping fails too, unless
+    ``unknown_status`` says what it means (e.g. RUNNING: waited for, within the job timeout).
+    ``status`` and ``download`` may raise ``JobNotReady``: the job is waited for, not failed.
+    A job not downloaded ``timeout_seconds`` after its creation raises ``VendorError``.
     """
 
     name: str  # for messages: which vendor, which report
     create: Callable[[Any], str]
-    is_done: Callable[[str], bool]
+    status: Callable[[str], str]
+    status_mapping: Mapping[str, JobStatus]
     download: Callable[[str], Result]
+    unknown_status: JobStatus | None = None
     poll_seconds: float = 5.0
     timeout_seconds: float = 1800.0
     max_concurrent: int = 1  # jobs in flight at once, from creation to download
@@ -70,12 +84,26 @@ class ReportJob(Generic[Result]):
             with self._lock:
                 self.jobs_created += 1
             deadline = self.clock() + self.timeout_seconds
-            self._until(lambda: True if self.is_done(job_id) else None, job_id, "to finish",
-                        deadline)
+            self._until(lambda: self._completed(job_id), job_id, "to finish", deadline)
             return self._until(lambda: self.download(job_id), job_id, "result", deadline)
         finally:
             with self._lock:
                 self._in_flight -= 1
+
+    def _completed(self, job_id: str) -> bool | None:
+        """True once the job is completed, None while it runs; a failed job raises."""
+        said = self.status(job_id)
+        meaning = self.status_mapping.get(said, self.unknown_status)
+        if meaning is None:
+            raise VendorError(f"{self.name} job {job_id}: status {said!r} is none of the known "
+                              f"{sorted(self.status_mapping)}")
+        if meaning is JobStatus.FAILED:
+            raise VendorError(f"{self.name} job {job_id} ended {said!r}")
+        if meaning is JobStatus.COMPLETED:
+            return True
+        if said not in self.status_mapping:  # waited for, and named if the job times out
+            raise JobNotReady(f"status {said!r}, not a documented one, taken as running")
+        return None
 
     def run_all(self, requests: Iterable[Any]) -> Iterator[Result]:
         """Results in the order of ``requests``, with at most ``max_concurrent`` jobs in flight;
