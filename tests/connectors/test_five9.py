@@ -19,6 +19,7 @@ from agent_status.connectors.five9 import Five9Connector, fault_error, service_u
 from agent_status.connectors.http import RetriableError
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady
+from agent_status.connectors.soap import read_fault
 from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
@@ -322,11 +323,11 @@ def test_a_date_in_any_other_format_fails_naming_it():
 
 
 def _fault_element(message: str, fault: str | None = None, **fields):
-    """A SOAP fault as the sandbox renders it, parsed."""
+    """A SOAP fault as the sandbox renders it, read."""
     import xml.etree.ElementTree as ET
 
     _, _, body = _fault("env:Server", message, fault, **fields)
-    return ET.fromstring(body).find(f".//{{{SOAP_ENV}}}Fault")
+    return read_fault(ET.fromstring(body).find(f".//{{{SOAP_ENV}}}Fault"))
 
 
 def test_a_fault_is_told_by_its_typed_detail_before_its_words():

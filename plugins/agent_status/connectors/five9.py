@@ -44,29 +44,26 @@ import datetime as dt
 import io
 import re
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from urllib.parse import urlparse
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
-import requests
 
 from agent_status.config import Integration
+from agent_status.connectors.auth import BasicAuth
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import (TRANSPORT_ERRORS, RateBudget, RetriableError,
-                                          RetryPolicy, classify)
+from agent_status.connectors.http import HttpClient, RateBudget, RetriableError, RetryPolicy
 from agent_status.connectors.local_time import chain_to_utc, wall_middle, wall_windows
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob
+from agent_status.connectors.soap import Fault, SoapService
 from agent_status.connectors.sql import require_columns
 from agent_status.frames import conform_raw_events, empty_raw_events
 
 HOSTS = {"us": "api.five9.com", "uk": "api.five9.eu", "ca": "api.five9.ca",
          "eu": "api.eu.five9.com"}  # 1.2, keyed by option data_center
 WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://service.admin.ws.five9.com/"
 # per-domain limits (1.3): (calls, seconds)
 BUDGETS = {"runReport": ((16, 60), (120, 3600), (800, 86400)),
@@ -88,63 +85,6 @@ COLUMNS = {"AGENT": "text", "DATE": "text", "TIME": "text", "STATE": "text",
            "REASON CODE": "text", "AGENT STATE TIME": "text"}
 
 
-class AdminWebService:
-    """One SOAP method call = one envelope; faults are sorted into waits, retries and errors."""
-
-    def __init__(self, url: str, user: str, password: str, *, quota_wait_seconds: float,
-                 sleep: Callable[[float], None], clock: Callable[[], float]):
-        if not user or not password:
-            raise VendorError(f"Five9 {url}: the connection needs the API user's login and "
-                              "password (HTTP Basic)")
-        self.url, self.user = url, user
-        self.session = requests.Session()
-        self.session.auth = (user, password)
-        self.quota_wait_seconds = quota_wait_seconds
-        self.retry = RetryPolicy(max_wait_seconds=max(quota_wait_seconds, 1.0))
-        self.sleep = sleep
-        self.budgets = {method: [RateBudget(calls, seconds, clock, sleep)
-                                 for calls, seconds in limits]
-                        for method, limits in BUDGETS.items()}
-
-    def call(self, method: str, **params) -> str:
-        """The text of the method's ``return`` element."""
-        envelope = (f'<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:ser="{SERVICE_NS}">'
-                    f"<env:Header/><env:Body><ser:{method}>{_xml(params)}</ser:{method}>"
-                    "</env:Body></env:Envelope>").encode("utf-8")
-        what = f"Five9 {method}"
-
-        def attempt() -> str:
-            for budget in self.budgets.get(method, ()):
-                budget.acquire()
-            try:
-                response = self.session.post(self.url, data=envelope, timeout=120, headers={
-                    "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
-            except TRANSPORT_ERRORS as error:  # a body dropped mid-way too
-                raise RetriableError(f"{what}: {type(error).__name__}") from error
-            if response.status_code in (401, 403):
-                raise VendorError(f"{what}: HTTP {response.status_code}: {self.url} refused user "
-                                  f"{self.user!r}; check the connection's password and that the "
-                                  "user has the Administrator and Reporting roles")
-            body = _parse(response.content)
-            if body is None:
-                classify(response, what)  # 429/5xx retried, other 4xx fatal
-                # a 200 that is no envelope (cut short by a gateway, a proxy's page) is retried
-                # like http.py's 200 that is not the JSON asked for, then fails naming it
-                raise RetriableError(f"{what}: the answer is not a SOAP envelope: "
-                                     f"{response.text[:200]!r}")
-            fault = body.find(f".//{{{SOAP_ENV}}}Fault")
-            if fault is not None:
-                raise fault_error(fault, what, self.quota_wait_seconds)
-            classify(response, what)
-            returned = body.find(f".//{{{SOAP_ENV}}}Body/*/return")
-            return "" if returned is None else (returned.text or "")
-
-        return self.retry.run(attempt, what, self.sleep)
-
-    def close(self) -> None:
-        self.session.close()
-
-
 class Five9Connector(Connector):
     spec = VENDORS["five9"]
     overlap_rule = "shorter_wins"  # 1.6: the longer state starts where the shorter one ends
@@ -163,10 +103,20 @@ class Five9Connector(Connector):
         self.min_window = dt.timedelta(minutes=self.options.get("min_window_minutes", 15))
         self.row_cap = row_cap or self.row_cap
         self.zone = self.integration.source_zone.key  # the data center's, unless overridden (1.4)
-        self.service = AdminWebService(service_url(connection, self.options["data_center"]),
-                                       connection.login, connection.password,
-                                       quota_wait_seconds=self.quota_wait_seconds,
-                                       sleep=sleep, clock=clock)
+        url = service_url(connection, self.options["data_center"])
+        if not connection.login or not connection.password:
+            raise VendorError(f"Five9 {url}: the connection needs the API user's login and "
+                              "password (HTTP Basic)")
+        http = HttpClient(url, BasicAuth(connection.login, connection.password), timeout=120,
+                          retry=RetryPolicy(max_wait_seconds=max(self.quota_wait_seconds, 1.0)),
+                          sleep=sleep)
+        self.service = SoapService(
+            http, SERVICE_NS, user=connection.login, name="Five9",
+            fault_error=lambda fault, what: fault_error(fault, what, self.quota_wait_seconds),
+            budgets={method: [RateBudget(calls, seconds, clock, sleep) for calls, seconds in limits]
+                     for method, limits in BUDGETS.items()},
+            encodings=("utf-8", "latin-1"),  # 1.4: results may come Latin-1 encoded unsaid
+            refusal_hint="that the user has the Administrator and Reporting roles")
         self.job = ReportJob(
             name=f"Five9 report {self.folder}/{self.report}", create=self._run_report,
             status=lambda identifier: self.service.call(
@@ -206,7 +156,7 @@ class Five9Connector(Connector):
         return events[overlaps].reset_index(drop=True)
 
     def close(self) -> None:
-        self.service.close()
+        self.service.http.close()
 
     def _run_report(self, window: tuple[dt.datetime, dt.datetime]) -> str:
         start, end = (_criteria_time(moment, self.zone) for moment in window)
@@ -331,46 +281,18 @@ def _seconds(values: pd.Series, where: str) -> pd.Series:
     return parts[0] * 3600 + parts[1] * 60 + parts[2]
 
 
-def fault_error(fault: ET.Element, what: str, quota_wait_seconds: float) -> VendorError:
+def fault_error(fault: Fault, what: str, quota_wait_seconds: float) -> VendorError:
     """What a SOAP fault means: told by its typed ``<detail>`` (1.4), by the faultstring's
     words only when no typed fault came. Quota: retried after a wait (counters reset each
     minute, 1.3); not ready: a wait; anything else: fatal."""
-    text = (fault.findtext("faultstring") or "").strip()
-    detail = fault.find("detail")
-    typed = next((child for child in (detail if detail is not None else [])
-                  if child.tag.split("}")[-1].endswith("Fault")), None)
-    if typed is not None:
-        kind = typed.tag.split("}")[-1]
-        fields = ", ".join(f"{child.tag.split('}')[-1]}={(child.text or '').strip()}"
-                           for child in typed if child.tag.split("}")[-1] != "message")
-        message = (typed.findtext("message") or text).strip()
-        said = f"{kind}: {message}" + (f" ({fields})" if fields else "")
-        if kind == NOT_READY_FAULT:
-            return JobNotReady(f"{what}: {said}")
-        if kind == QUOTA_FAULT:
-            return RetriableError(f"{what}: quota fault {said}", quota_wait_seconds)
-        return VendorError(f"{what}: SOAP fault {said}")
-    if NOT_READY.search(text):
-        return JobNotReady(f"{what}: {text}")
-    if QUOTA.search(text):
-        return RetriableError(f"{what}: quota fault: {text}", quota_wait_seconds)
-    return VendorError(f"{what}: SOAP fault: {text}")
-
-
-def _xml(params: dict) -> str:
-    return "".join(f"<{key}>{_xml(value) if isinstance(value, dict) else escape(str(value))}"
-                   f"</{key}>" for key, value in params.items())
-
-
-def _parse(content: bytes) -> ET.Element | None:
-    """The envelope; bytes are UTF-8, else Latin-1 (1.4: results may come Latin-1 encoded)."""
-    if not content:
-        return None
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
-    try:
-        return ET.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
-    except ET.ParseError:
-        return None
+    if fault.kind == NOT_READY_FAULT:
+        return JobNotReady(f"{what}: {fault}")
+    if fault.kind == QUOTA_FAULT:
+        return RetriableError(f"{what}: quota fault {fault}", quota_wait_seconds)
+    if fault.kind is not None:
+        return VendorError(f"{what}: SOAP fault {fault}")
+    if NOT_READY.search(fault.faultstring):
+        return JobNotReady(f"{what}: {fault}")
+    if QUOTA.search(fault.faultstring):
+        return RetriableError(f"{what}: quota fault: {fault}", quota_wait_seconds)
+    return VendorError(f"{what}: SOAP fault: {fault}")

@@ -1,10 +1,13 @@
-"""HTTP with the one retry policy and rate budget every REST vendor shares.
+"""HTTP with the one retry policy and rate budget every HTTP vendor shares: one send path.
 
 429 and 5xx are retried, waiting what ``Retry-After`` says (else exponential backoff); other
 4xx are fatal; a 401 refreshes the credentials once. Vendor modules never sleep themselves.
 A connection reset, a timeout, a body cut short and a 200 that is not the JSON asked for (an
 HTML proxy page, half a document) are retried too, then fail naming what came back. The same
 page answered again and again is an error, so a vendor repeating a page cannot page forever.
+A vendor whose answers say more than their status (a SOAP fault in a 500's body) reads them
+itself (``read``); a method with a quota of its own adds its budgets; a signed URL (its query
+is the credential) is sent without credentials and never named, nor logged by urllib3.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,28 +156,52 @@ class HttpClient:
         self._last_body: dict[str, tuple[str, int]] = {}  # path -> (digest, times in a row)
 
     def url(self, path: str) -> str:
+        if not path:  # the base URL itself (a SOAP service's endpoint)
+            return self.base_url
         return path if "://" in path else f"{self.base_url}/{path.lstrip('/')}"
 
     def request(self, method: str, path: str, *, allow_redirects: bool = True,
-                expect_json: bool = False, **kwargs) -> requests.Response:
-        """Send with the shared retry policy. ``expect_json``: a 200 whose body is not JSON
-        (an HTML error page, a body cut short) is retried like a 5xx, then fails; a body whose
-        Content-Type says JSON is held to that whatever ``expect_json`` says."""
-        url = self.url(path)
-        what = f"{method} {url.split('?')[0]}"
-        refreshed = False
+                expect_json: bool = False, read: Callable[[requests.Response, str], Any] | None = None,
+                budgets: Sequence[RateBudget] = (), signed: bool = False, what: str | None = None,
+                **kwargs) -> Any:
+        """Send with the shared retry policy; the response, or what ``read`` makes of it.
 
-        def attempt() -> requests.Response:
+        ``expect_json``: a 200 whose body is not JSON (an HTML error page, a body cut short) is
+        retried like a 5xx, then fails; a body whose Content-Type says JSON is held to that
+        whatever ``expect_json`` says. ``read(response, what)``: the vendor's reading of every
+        answer, in place of the shared rule (which it may call: ``classify``); it raises
+        (``RetriableError`` to retry) or returns what ``request`` returns. ``budgets``: the
+        call's own rate budgets, besides the client's. ``signed``: a signed URL, sent without
+        the client's credentials, named only by ``what``; no error quotes or chains it."""
+        url = self.url(path)
+        what = what or f"{method} {url.split('?')[0]}"
+        refreshed = False
+        kwargs.setdefault("timeout", self.timeout)
+        headers = kwargs.pop("headers", None) or {}
+        if signed:
+            _hide_queries_in_urllib3_log()
+
+        def attempt() -> tuple[requests.Response, Any]:
             nonlocal refreshed
-            if self.budget is not None:
-                self.budget.acquire()
+            for budget in (self.budget, *budgets):
+                if budget is not None:
+                    budget.acquire()
             self.requests_sent += 1
             try:
                 response = self.session.request(
-                    method, url, headers=self.auth.headers(), auth=self.auth.requests_auth(),
-                    timeout=self.timeout, allow_redirects=allow_redirects, **kwargs)
+                    method, url, headers=headers if signed else {**self.auth.headers(), **headers},
+                    auth=None if signed else self.auth.requests_auth(),
+                    allow_redirects=allow_redirects, **kwargs)
             except TRANSPORT_ERRORS as error:
+                if signed:  # requests' message quotes the URL
+                    raise RetriableError(f"{what}: {type(error).__name__}") from None
                 raise RetriableError(f"{what}: {type(error).__name__}") from error
+            except requests.RequestException as error:
+                if signed:
+                    raise VendorError(f"{what}: {type(error).__name__}") from None
+                raise
+            if read is not None:
+                return response, read(response, what)
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 self.auth.refresh()
@@ -182,11 +210,11 @@ class HttpClient:
             # a body announced as JSON must be JSON (else it was cut short on the way)
             if expect_json or "json" in response.headers.get("Content-Type", ""):
                 response.parsed_json = _json(response, what)
-            return response
+            return response, response
 
-        response = self.retry.run(attempt, what, self.sleep)
+        response, value = self.retry.run(attempt, what, self.sleep)
         self._check_not_repeating(url.split("?")[0], response, what)
-        return response
+        return value
 
     def _check_not_repeating(self, path: str, response: requests.Response, what: str) -> None:
         """The same long body answered ``REPEAT_LIMIT`` times in a row on one path is a page the
@@ -225,3 +253,39 @@ def _json(response: requests.Response, what: str) -> Any:
         kind = response.headers.get("Content-Type") or "no Content-Type"
         raise RetriableError(f"{what}: expected JSON, got {kind} ({len(response.content)} "
                              f"bytes): {response.text[:200]!r}") from error
+
+
+def signed_content(response: requests.Response, what: str) -> bytes:
+    """A signed storage URL's body. 429 and 5xx are retried; any other refusal fails naming the
+    storage's error code only: its message may quote the URL, whose query is a key."""
+    code = response.status_code
+    if code == 429 or code >= 500:
+        raise RetriableError(f"{what}: HTTP {code}")
+    if code >= 300:
+        error = re.search(r"<Code>([A-Za-z]{1,64})</Code>", response.text[:2000])
+        raise VendorError(f"{what}: HTTP {code}" + (f" {error.group(1)}" if error else ""))
+    return response.content
+
+
+class _QueryFilter(logging.Filter):
+    """urllib3 logs each request line, query string included, at DEBUG: a signed URL's query
+    is its signature, so it is cut from every urllib3 record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_QUERY.sub(r"\1?<query hidden>", a) if isinstance(a, str)
+                                else a for a in record.args)
+        if isinstance(record.msg, str) and "?" in record.msg:
+            record.msg = _QUERY.sub(r"\1?<query hidden>", record.msg)
+        return True
+
+
+_QUERY = re.compile(r"(\S*?)\?\S*")
+_FILTER = _QueryFilter()
+
+
+def _hide_queries_in_urllib3_log() -> None:
+    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

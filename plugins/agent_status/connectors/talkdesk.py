@@ -31,20 +31,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pandas as pd
-import requests
 
 from agent_status.config import Integration
 from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import HttpClient, RetriableError, RetryPolicy
+from agent_status.connectors.http import HttpClient, signed_content
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob
 from agent_status.connectors.sql import require_columns
@@ -82,11 +79,8 @@ class TalkdeskConnector(Connector):
         self.auth = OAuthClientCredentials(token_url, connection.login, connection.password,
                                            scope=SCOPES)
         self.http = HttpClient(api_url, self.auth, sleep=sleep)
-        self.files = requests.Session()  # signed URLs: no bearer token goes there (4.3)
         self._locations: dict[str, str] = {}  # job id -> where its done-redirect pointed
         self._locations_lock = threading.Lock()
-        _hide_signed_urls_in_urllib3_log()
-        self.retry, self.sleep = RetryPolicy(), sleep
         self.window = dt.timedelta(days=min(self.options.get("window_days", MAX_WINDOW_DAYS),
                                             MAX_WINDOW_DAYS))
         self.job = ReportJob(
@@ -117,7 +111,6 @@ class TalkdeskConnector(Connector):
 
     def close(self) -> None:
         self.http.close()
-        self.files.close()
 
     # -- the job -----------------------------------------------------------------------------
 
@@ -174,30 +167,9 @@ class TalkdeskConnector(Connector):
         return _records(content, f"Talkdesk user_status job {job_id}")
 
     def _signed_file(self, url: str, job_id: str) -> bytes:
-        """The signed storage URL, without the bearer token; never named in a message: the
-        URL is a key (4.3), so no exception is chained to one that carries it."""
-        what = f"Talkdesk user_status job {job_id}: signed file"
-
-        def attempt() -> bytes:
-            try:
-                response = self.files.get(url, timeout=300)
-            except requests.RequestException as error:  # its message quotes the URL
-                if isinstance(error, (requests.ConnectionError, requests.Timeout,
-                                      requests.exceptions.ChunkedEncodingError)):
-                    raise RetriableError(f"{what}: {type(error).__name__}") from None
-                raise VendorError(f"{what}: {type(error).__name__}") from None
-            code = response.status_code
-            if code == 403:  # expired or used: ask for a new link (4.3)
-                raise JobNotReady(f"{what}: link refused (HTTP 403, expired?)", 0.0)
-            if code == 429 or code >= 500:
-                raise RetriableError(f"{what}: HTTP {code}")
-            if code >= 300:  # the storage's error code only: its message may quote the URL
-                error = re.search(r"<Code>([A-Za-z]{1,64})</Code>", response.text[:2000])
-                raise VendorError(f"{what}: HTTP {code}"
-                                  + (f" {error.group(1)}" if error else ""))
-            return response.content
-
-        return self.retry.run(attempt, what, self.sleep)
+        """The signed storage URL, without the bearer token and never named (4.3)."""
+        return self.http.request("GET", url, signed=True, read=_stored_file, timeout=300,
+                                 what=f"Talkdesk user_status job {job_id}: signed file")
 
 
 def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
@@ -266,28 +238,10 @@ def _origin(url: str) -> tuple[str, str, int | None]:
                                                                   "http": 80}.get(scheme)
 
 
-class _SignedUrlFilter(logging.Filter):
-    """urllib3 logs each request line, query string included, at DEBUG: a signed URL's query
-    is its signature (4.3), so it is cut from every urllib3 record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_QUERY.sub(r"\1?<query hidden>", a) if isinstance(a, str)
-                                else a for a in record.args)
-        if isinstance(record.msg, str) and "?" in record.msg:
-            record.msg = _QUERY.sub(r"\1?<query hidden>", record.msg)
-        return True
-
-
-_QUERY = re.compile(r"(\S*?)\?\S*")
-_FILTER = _SignedUrlFilter()
-
-
-def _hide_signed_urls_in_urllib3_log() -> None:
-    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+def _stored_file(response, what: str) -> bytes:
+    if response.status_code == 403:  # expired or used: ask for a new link (4.3)
+        raise JobNotReady(f"{what}: link refused (HTTP 403, expired?)", 0.0)
+    return signed_content(response, what)
 
 
 def _utc_text(moment: dt.datetime) -> str:
