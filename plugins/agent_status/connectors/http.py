@@ -138,6 +138,30 @@ def classify(response: requests.Response, what: str) -> None:
     raise VendorError(f"{what}: HTTP {response.status_code} {snippet}")
 
 
+def send(request: Callable[[], requests.Response], check: Callable[[requests.Response], Any],
+         what: str, retry: RetryPolicy, *, budgets: tuple[RateBudget, ...] = (),
+         sleep: Callable[[float], None] = time.sleep, name_error: bool = True) -> Any:
+    """The one send path: each attempt waits for every budget of the call, sends, turns a
+    transport error (reset, hang, body cut short) into a retriable one, and lets ``check``
+    judge the answer (``classify`` and what else the call needs: a SOAP fault, a JSON body,
+    a refused signed URL); ``retry`` repeats what is retriable. ``name_error=False`` keeps the
+    transport error out of the chain: its message may quote a URL that is a credential."""
+
+    def attempt() -> Any:
+        for budget in budgets:
+            budget.acquire()
+        try:
+            response = request()
+        except TRANSPORT_ERRORS as error:
+            failure = RetriableError(f"{what}: {type(error).__name__}")
+            if name_error:
+                raise failure from error
+            raise failure from None
+        return check(response)
+
+    return retry.run(attempt, what, sleep)
+
+
 class HttpClient:
     def __init__(self, base_url: str, auth: Auth | None = None, *,
                  retry: RetryPolicy | None = None, budget: RateBudget | None = None,
@@ -181,25 +205,20 @@ class HttpClient:
         if signed:
             _hide_queries_in_urllib3_log()
 
-        def attempt() -> tuple[requests.Response, Any]:
-            nonlocal refreshed
-            for budget in (self.budget, *budgets):
-                if budget is not None:
-                    budget.acquire()
+        def sent() -> requests.Response:
             self.requests_sent += 1
             try:
-                response = self.session.request(
+                return self.session.request(
                     method, url, headers=headers if signed else {**self.auth.headers(), **headers},
                     auth=None if signed else self.auth.requests_auth(),
                     allow_redirects=allow_redirects, **kwargs)
-            except TRANSPORT_ERRORS as error:
-                if signed:  # requests' message quotes the URL
-                    raise RetriableError(f"{what}: {type(error).__name__}") from None
-                raise RetriableError(f"{what}: {type(error).__name__}") from error
             except requests.RequestException as error:
-                if signed:
+                if signed and not isinstance(error, TRANSPORT_ERRORS):  # it quotes the URL
                     raise VendorError(f"{what}: {type(error).__name__}") from None
                 raise
+
+        def check(response: requests.Response) -> tuple[requests.Response, Any]:
+            nonlocal refreshed
             if read is not None:
                 return response, read(response, what)
             if response.status_code == 401 and not refreshed:
@@ -212,7 +231,9 @@ class HttpClient:
                 response.parsed_json = _json(response, what)
             return response, response
 
-        response, value = self.retry.run(attempt, what, self.sleep)
+        budgets = tuple(budget for budget in (self.budget, *budgets) if budget is not None)
+        response, value = send(sent, check, what, self.retry, budgets=budgets, sleep=self.sleep,
+                               name_error=not signed)
         self._check_not_repeating(url.split("?")[0], response, what)
         return value
 

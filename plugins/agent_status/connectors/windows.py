@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 
 def split_windows(start: dt.datetime, end: dt.datetime,
@@ -17,3 +18,33 @@ def split_windows(start: dt.datetime, end: dt.datetime,
         windows.append((cursor, upper))
         cursor = upper
     return windows
+
+
+@dataclass(frozen=True)
+class Windows:
+    """How a source cuts an extraction interval (Airbyte's vocabulary): windows of at most
+    ``step``, starting ``lookback`` before the interval (statuses running into it are found by
+    their start) and ending ``lookahead`` after it (records selected by their end);
+    ``granularity`` is the resolution of the vendor's time format: bounds are widened to it
+    (start floored, end ceiled), so formatting a bound never cuts an instant off."""
+
+    step: dt.timedelta
+    lookback: dt.timedelta = dt.timedelta(0)
+    lookahead: dt.timedelta = dt.timedelta(0)
+    granularity: dt.timedelta | None = None
+
+    def over(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+        lo, hi = start - self.lookback, end + self.lookahead
+        if self.granularity:
+            lo, hi = _floor(lo, self.granularity), _ceil(hi, self.granularity)
+        return split_windows(lo, hi, self.step)
+
+
+def _floor(moment: dt.datetime, unit: dt.timedelta) -> dt.datetime:
+    """``moment`` rounded down to a multiple of ``unit`` since the epoch."""
+    return moment - (moment - dt.datetime(1970, 1, 1, tzinfo=moment.tzinfo)) % unit
+
+
+def _ceil(moment: dt.datetime, unit: dt.timedelta) -> dt.datetime:
+    floored = _floor(moment, unit)
+    return floored if floored == moment else floored + unit

@@ -1,0 +1,100 @@
+"""Field checks for what a vendor answers: each bad value fails naming where, which field and
+the value, never as a bare pandas error, a silent NaT or a dropped record (issue 8).
+
+``where`` arguments are messages' beginnings ("Vonage GET /stats/wfm/agent-states ..."); a
+``name`` argument is a function from a row's position to the words naming that row's field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from agent_status.connectors.base import VendorError
+
+
+def utc(moment: Any) -> pd.Timestamp:
+    """A moment as a UTC ``pd.Timestamp`` (a naive one is taken as UTC)."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def iso_z(moment: dt.datetime, unit: str = "ms") -> str:
+    """``2026-10-24T22:00:00.000Z`` (``unit`` "ms") or ``2026-10-24T22:00:00Z`` ("s")."""
+    text = utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return {"ms": text[:-3], "s": text[:-7]}[unit] + "Z"
+
+
+def as_list(answer: Any, field: str, where: str) -> list[Any]:
+    """``answer[field]`` as a list (absent or null: empty); anything else fails naming it."""
+    if not isinstance(answer, dict):
+        raise VendorError(f"{where}: expected a JSON object, got {str(answer)[:200]}")
+    value = answer.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise VendorError(f"{where}: field {field!r} must be a list, got {str(value)[:200]}")
+    return value
+
+
+def count(answer: dict[str, Any], field: str, where: str) -> int | None:
+    """A count the vendor gives (``field`` may be dotted: ``meta.totalCount``); None when not
+    given; anything but a non-negative integer fails naming it."""
+    value: Any = answer
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise VendorError(f"{where}: field {field} must be a count, got {value!r}")
+    return value
+
+
+def count_header(response, header: str, where: str) -> int | None:
+    """A count sent as a header (``Total``, ``Per-Page``); None when not sent."""
+    value = response.headers.get(header)
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return int(value)
+    except ValueError as error:
+        raise VendorError(f"{where}: header {header} is not a number: {value!r}") from error
+
+
+def objects(items: list[Any], where: str) -> list[dict[str, Any]]:
+    """``items``, each of them a JSON object; the first that is not fails naming it."""
+    bad = next((item for item in items if not isinstance(item, dict)), None)
+    if bad is not None:
+        raise VendorError(f"{where}: {str(bad)[:200]!r} is not an object")
+    return items
+
+
+def reject(bad: pd.Series, values: pd.Series, name: Callable[[int], str]) -> None:
+    """Fail on the first ``bad`` row: ``name(position)``, then its value (absent: None)."""
+    if bad.any():
+        position = int(bad.to_numpy().nonzero()[0][0])
+        value = values.iloc[position]
+        if isinstance(value, float) and value != value:  # NaN: the field is absent
+            value = None
+        raise VendorError(f"{name(position)}: {value!r}")
+
+
+def texts(values: pd.Series, name: Callable[[int], str], *, numbers: bool = False) -> pd.Series:
+    """A required text field (``numbers``: integers too): absent, blank or another type fails."""
+    kinds = (str, int) if numbers else (str,)
+    reject(~values.map(lambda v: isinstance(v, kinds) and not isinstance(v, bool)
+                       and str(v).strip() != ""), values, name)
+    return values.astype(object)
+
+
+def iso_times(values: pd.Series, name: Callable[[int], str], *, required: bool) -> pd.Series:
+    """ISO-8601 text as UTC microsecond times; absent (NaT) only where not ``required``
+    (the end of an open status). A value that is not such text fails naming it."""
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    bad = parsed.isna() & (values.notna() | required)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        # only a column holding non-text values pays a Python call per value (issue 10)
+        bad |= values.map(lambda v: v is not None and v == v and not isinstance(v, str))
+    reject(bad, values, name)
+    return parsed.astype("datetime64[us, UTC]")

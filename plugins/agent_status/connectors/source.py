@@ -1,0 +1,131 @@
+"""The loop every vendor shares, so that a vendor module declares only its contract.
+
+``Source.extract``: the interval -> ``windows`` (step, lookback, lookahead, granularity) ->
+``read(window)`` yields pages of records -> ``parse(pages)`` turns them into a frame (a chunk at
+a time, so a night is never held as records) -> ``events(frame)`` makes them canonical raw
+events (keyed on the vendor's own user key) -> ``overlapping`` keeps those overlapping the
+interval -> ``identify`` puts the identifier statuses are matched on (vendors.md 0.1) ->
+``conform_raw_events``. ``RestSource`` adds an HTTP client and the paging loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sized
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from agent_status.connectors.base import Connector, VendorError
+from agent_status.connectors.fields import utc
+from agent_status.connectors.http import HttpClient
+from agent_status.connectors.paging import Page, Paginator
+from agent_status.connectors.windows import Windows
+from agent_status.frames import conform_raw_events, empty_raw_events
+
+
+def overlapping(events: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """The events overlapping ``[start, end)``; an open one (``end_utc`` NaT) runs on."""
+    keep = ((events.end_utc.isna() | (events.end_utc > utc(start)))
+            & (events.start_utc < utc(end)))
+    return events[keep.to_numpy()].reset_index(drop=True)
+
+
+class Directory:
+    """A vendor's user key -> the identifier its statuses are matched on, read once, when first
+    needed. ``unknown``: the message for keys it lacks, with ``{count}``; they fail the read
+    rather than dropping those agents' statuses."""
+
+    def __init__(self, read: Callable[[], dict[str, str]], unknown: str):
+        self._read, self.unknown = read, unknown
+        self._entries: dict[str, str] | None = None
+
+    @property
+    def entries(self) -> dict[str, str]:
+        if self._entries is None:
+            self._entries = self._read()
+        return self._entries
+
+    def identify(self, keys: pd.Series) -> pd.Series:
+        entries = self.entries
+        unknown = sorted(set(keys) - entries.keys())
+        if unknown:
+            raise VendorError(f"{self.unknown.format(count=len(unknown))}: "
+                              f"{', '.join(unknown[:10])}")
+        return keys.map(entries)
+
+
+class Source(Connector):
+    """A vendor declares ``windows`` (from its options, in ``__init__``) and implements
+    ``read`` and ``parse``; ``events`` and ``identify`` are hooks with plain defaults."""
+
+    windows: Windows
+    # records parsed at once: None, all of them (a vendor whose records must meet first)
+    chunk_records: ClassVar[int | None] = None
+    directory: Directory | None = None  # user key -> identifier, when the records lack it
+
+    def read(self, window: tuple[dt.datetime, dt.datetime]) -> Iterable[Sized]:
+        """The window's records, in pages (lists of records, or frames of rows)."""
+        raise NotImplementedError
+
+    def parse(self, pages: list[Any]) -> pd.DataFrame:
+        """Pages of records (one chunk) as a frame."""
+        raise NotImplementedError
+
+    def events(self, frame: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
+        """Every chunk's frame, together, as raw events keyed on the vendor's user key."""
+        return frame
+
+    def identify(self, events: pd.DataFrame) -> pd.DataFrame:
+        if self.directory is None:
+            return events
+        return events.assign(
+            external_user_id=self.directory.identify(events.external_user_id))
+
+    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
+        parsed, pages, held = [], [], 0
+        for window in self.windows.over(start, end):
+            for page in self.read(window):
+                pages.append(page)
+                held += len(page)
+                if self.chunk_records and held >= self.chunk_records:
+                    parsed.append(self.parse(pages))
+                    pages, held = [], 0
+        if pages or not parsed:
+            parsed.append(self.parse(pages))
+        frame = parsed[0] if len(parsed) == 1 else pd.concat(parsed, ignore_index=True)
+        events = self.events(frame, start, end)
+        events = overlapping(events, start, end) if len(events) else events
+        yield conform_raw_events(self.identify(events)) if len(events) else empty_raw_events()
+
+
+class RestSource(Source):
+    """A source over one ``HttpClient``: ``pages`` owns the paging loop; ``call`` names the
+    vendor (``vendor``) in whatever a request fails with."""
+
+    vendor: ClassVar[str]
+    http: HttpClient
+
+    def call(self, what: str, send: Callable[[], Any]) -> Any:
+        try:
+            return send()
+        except VendorError as error:
+            raise VendorError(f"{self.vendor} {what}: {error}") from error
+
+    def pages(self, pager: Paginator, fetch: Callable[[int], Page]) -> Iterator[list[Any]]:
+        """Each page's records: ``fetch(number)`` answers as a ``Page``, the paginator checks it;
+        a content fault it calls retriable (a page repeated, empty too early) is asked again
+        under the shared retry policy, and then fails."""
+        while pager.has_more:
+            number = pager.next_page()
+
+            def attempt() -> Page:
+                page = fetch(number)
+                pager.advance(page)
+                return page
+
+            yield self.http.retry.run(attempt, pager.what, self.http.sleep).records
+
+    def close(self) -> None:
+        self.http.close()
