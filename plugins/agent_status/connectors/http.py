@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -34,6 +35,7 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 120.0)
 # a body at least this long answered this many times in a row on one path is a repeating page;
 # shorter ones (job status polls, empty pages) legitimately repeat
 REPEAT_MIN_BYTES = 1024
+REDIRECTS = frozenset({300, 301, 302, 303, 307, 308})  # "it is at Location"
 REPEAT_LIMIT = 3
 # what requests raises for a connection reset, a hang and a body dropped or mangled mid-way:
 # all transient, retried by every client (HttpClient, and Five9's SOAP one)
@@ -253,6 +255,20 @@ class HttpClient:
                               "in a row; the vendor is repeating a page, stopping rather than "
                               "paging forever")
 
+    def file(self, url: str, what: str,
+             read_signed: Callable[[requests.Response, str], bytes] | None = None) -> bytes:
+        """A file served by the API itself or, through a redirect (or a URL of another origin),
+        by signed storage: fetched there without credentials (``signed``), read by
+        ``read_signed`` (default ``signed_content``)."""
+        read_signed = read_signed or signed_content
+        if origin(url) == origin(self.base_url):
+            answer = self.request("GET", url, allow_redirects=False)
+            if answer.status_code not in REDIRECTS:
+                return answer.content  # served directly, with our own credentials
+            url = location(answer, what)
+        return self.request("GET", url, signed=True, read=read_signed, timeout=300,
+                            what=f"{what}: signed file")
+
     def get_json(self, path: str, **kwargs) -> Any:
         return self.request("GET", path, expect_json=True, **kwargs).parsed_json
 
@@ -274,6 +290,21 @@ def _json(response: requests.Response, what: str) -> Any:
         kind = response.headers.get("Content-Type") or "no Content-Type"
         raise RetriableError(f"{what}: expected JSON, got {kind} ({len(response.content)} "
                              f"bytes): {response.text[:200]!r}") from error
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """Where a URL points (scheme, host, port): credentials go to the API's only."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or {"https": 443,
+                                                                  "http": 80}.get(scheme)
+
+
+def location(response: requests.Response, what: str) -> str:
+    """Where a redirect points, as an absolute URL; a redirect without one fails."""
+    if not response.headers.get("Location"):
+        raise VendorError(f"{what}: HTTP {response.status_code} without a Location header")
+    return urljoin(response.url, response.headers["Location"])
 
 
 def signed_content(response: requests.Response, what: str) -> bytes:

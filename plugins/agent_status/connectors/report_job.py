@@ -9,6 +9,7 @@ request (429, 5xx, quota faults) stay in the HTTP layer (``http.RetryPolicy``).
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import logging
 import threading
@@ -18,7 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import pandas as pd
+
 from agent_status.connectors.base import VendorError
+from agent_status.connectors.source import Source
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +109,21 @@ class ReportJob(Generic[Result]):
             raise JobNotReady(f"status {said!r}, not a documented one, taken as running")
         return None
 
-    def run_all(self, requests: Iterable[Any]) -> Iterator[Result]:
+    def run_all(self, requests: Iterable[Any], run: Callable[[Any], Any] | None = None
+                ) -> Iterator[Any]:
         """Results in the order of ``requests``, with at most ``max_concurrent`` jobs in flight;
-        the first failure stops the jobs not yet started."""
+        the first failure stops the jobs not yet started. ``run(request)``: what is done for
+        each request, running jobs one after the other (default: ``self.run``)."""
+        run = run or self.run
         requests = list(requests)
         if self.max_concurrent == 1 or len(requests) <= 1:
             for request in requests:
-                yield self.run(request)
+                yield run(request)
             return
         pool = ThreadPoolExecutor(max_workers=min(self.max_concurrent, len(requests)),
                                   thread_name_prefix="report-job")
         try:
-            yield from pool.map(self.run, requests)
+            yield from pool.map(run, requests)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -139,3 +146,57 @@ class ReportJob(Generic[Result]):
                                   f"{self.timeout_seconds:g}s after its creation (last answer: "
                                   f"{last}); raise the job timeout or read shorter windows")
             self.sleep(wait)
+
+
+class ReportJobSource(Source):
+    """A source whose windows are report jobs (``job``), up to its ``max_concurrent`` at once.
+    ``read(window)``: the window's result, a frame of rows; a result of ``row_cap`` rows may be
+    truncated (a result without paging, Five9 1.3): the window is read again in halves, cut at
+    ``middle(window)``, down to ``min_window``, and fails rather than losing rows. ``parse``:
+    the pages, together (rows of every window meet, e.g. to be placed in time)."""
+
+    job: ReportJob
+    row_cap: int | None = None  # rows a result holds at most
+    row_cap_of = "a report result"  # which call's cap, for messages
+    min_window = dt.timedelta(minutes=15)
+
+    def read(self, window: tuple[dt.datetime, dt.datetime]) -> list[pd.DataFrame]:
+        rows = self.job.run(window)
+        if self.row_cap is None or len(rows) < self.row_cap:
+            return [rows]
+        start, end = window
+        middle = self.middle(window)
+        if min(middle - start, end - middle) < self.min_window:
+            raise VendorError(
+                f"{self.job.name}: {len(rows)} rows for {start:%Y-%m-%d %H:%M:%S}Z.."
+                f"{end:%Y-%m-%d %H:%M:%S}Z reach the {self.row_cap}-row cap of {self.row_cap_of} "
+                f"and the window cannot be cut below min_window_minutes="
+                f"{self.min_window.total_seconds() / 60:g}; lower it")
+        return self.read((start, middle)) + self.read((middle, end))
+
+    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        """``check``: exactly one job, over the interval and its lookback and lookahead,
+        whatever the window step (a vendor's quotas are shared with other work); a result at
+        the row cap is not split but fails, naming it."""
+        window = (start - self.windows.lookback, end + self.windows.lookahead)
+        rows = self.job.run(window)
+        if self.row_cap is not None and len(rows) >= self.row_cap:
+            raise VendorError(
+                f"{self.job.name}: the check's one report run ({window[0]:%Y-%m-%d %H:%M}Z.."
+                f"{window[1]:%Y-%m-%d %H:%M}Z) returned {len(rows)} rows, the {self.row_cap}-row"
+                f" cap of {self.row_cap_of}; an import splits such windows, check makes no "
+                f"second run: sample a quieter night with --night")
+        return self.finish(self.parse([rows]), start, end)
+
+    def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
+        """Where a window at the row cap is cut: its middle, to the second."""
+        start, end = window
+        return start + dt.timedelta(seconds=(end - start).total_seconds() // 2)
+
+    def read_windows(self, windows: list[tuple[Any, Any]]) -> Iterator[pd.DataFrame]:
+        for pages in self.job.run_all(windows, self.read):
+            yield from pages
+
+    def parse(self, pages: list[pd.DataFrame]) -> pd.DataFrame:
+        pages = [page for page in pages if len(page)]
+        return pd.concat(pages, ignore_index=True) if pages else pd.DataFrame()

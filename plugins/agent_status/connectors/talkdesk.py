@@ -29,24 +29,23 @@ The activity id is the ``status_label`` itself; custom statuses are activities o
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-from urllib.parse import urljoin, urlsplit
+from collections.abc import Callable
 
 import pandas as pd
 
 from agent_status.config import Integration
 from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
-from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import HttpClient, signed_content
+from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.fields import csv_frame, iso_times
+from agent_status.connectors.http import REDIRECTS, HttpClient, location, signed_content
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob
+from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob, ReportJobSource
 from agent_status.connectors.sql import require_columns
-from agent_status.connectors.windows import split_windows
-from agent_status.frames import conform_raw_events, empty_raw_events
+from agent_status.connectors.timeline import merge_touching_runs
+from agent_status.connectors.windows import Windows
 
 REGIONS = {"us": ("talkdeskid.com", "api.talkdeskapp.com"),  # 4.2
            "eu": ("talkdeskid.eu", "api.talkdeskapp.eu"),
@@ -59,17 +58,14 @@ FILES = "/data/reports/user_status/files"
 STATUSES = {**dict.fromkeys(("created", "processing", "uploading"), JobStatus.RUNNING),
             "done": JobStatus.COMPLETED,
             **dict.fromkeys(("failed", "canceled", "deleted"), JobStatus.FAILED)}
-# the job-status call's "done, the file is at Location" (4.3: 300 now, 303 in the older guide)
-REDIRECTS = {300, 301, 302, 303, 307, 308}
 MAX_WINDOW_DAYS = 31  # at most a month per job (4.3)
 MAX_CONCURRENT_JOBS = 15
 COLUMNS = {"user_email": "text", "status_label": "text", "status_start_at": "text",
            "status_end_at": "text"}
 
 
-class TalkdeskConnector(Connector):
+class TalkdeskConnector(ReportJobSource):
     spec = VENDORS["talkdesk"]
-    status_margin = dt.timedelta(hours=12)  # a status running out of the interval (4.3)
 
     def __init__(self, connection: ConnectionInfo, integration: Integration, *,
                  sleep: Callable[[float], None] = time.sleep,
@@ -81,33 +77,27 @@ class TalkdeskConnector(Connector):
         self.http = HttpClient(api_url, self.auth, sleep=sleep)
         self._locations: dict[str, str] = {}  # job id -> where its done-redirect pointed
         self._locations_lock = threading.Lock()
-        self.window = dt.timedelta(days=min(self.options.get("window_days", MAX_WINDOW_DAYS),
-                                            MAX_WINDOW_DAYS))
+        # selected by END time (4.3): 12 h after the interval for statuses running out of it,
+        # and before it, to join split records
+        self.windows = Windows(dt.timedelta(days=min(self.options["window_days"],
+                                                     MAX_WINDOW_DAYS)),
+                               lookback=dt.timedelta(hours=12), lookahead=dt.timedelta(hours=12))
         self.job = ReportJob(
             name="Talkdesk user_status", create=self._create, status=self._status,
-            status_mapping=STATUSES, unknown_status=JobStatus.RUNNING, download=self._download, poll_seconds=self.options.get("poll_seconds", 5.0),
+            status_mapping=STATUSES, unknown_status=JobStatus.RUNNING, download=self._download,
+            poll_seconds=self.options["poll_seconds"],
             timeout_seconds=float(self.options["job_timeout_seconds"]),
-            max_concurrent=min(self.options.get("max_concurrent_jobs", MAX_CONCURRENT_JOBS),
-                               MAX_CONCURRENT_JOBS),
+            max_concurrent=min(self.options["max_concurrent_jobs"], MAX_CONCURRENT_JOBS),
             sleep=sleep, clock=clock)
 
-    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        windows = split_windows(start - self.status_margin, end + self.status_margin,
-                                self.window)
-        records = [frame for frame in self.job.run_all(windows) if len(frame)]
-        if not records:
-            yield empty_raw_events()
-            return
-        statuses = join_split_records(pd.concat(records, ignore_index=True))
-        events = conform_raw_events(pd.DataFrame({
-            "external_user_id": statuses.user_email,
-            "vendor_activity_id": statuses.status_label,
-            "vendor_activity_name": statuses.status_label,
-            "reason": None,
-            "start_utc": statuses.start_utc, "end_utc": statuses.end_utc}))
-        overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
-            events.start_utc < pd.Timestamp(end))
-        yield events[overlaps].reset_index(drop=True)
+    def events(self, records: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
+        # a status is split at month, team and campaign changes (4.6): joined back
+        statuses = merge_touching_runs(records, ["user_email"], ["status_label"])
+        return pd.DataFrame({
+            "external_user_id": statuses.user_email, "vendor_activity_id": statuses.status_label,
+            "vendor_activity_name": statuses.status_label, "reason": None,
+            "start_utc": statuses.start_utc, "end_utc": statuses.end_utc})
 
     def close(self) -> None:
         self.http.close()
@@ -115,7 +105,9 @@ class TalkdeskConnector(Connector):
     # -- the job -----------------------------------------------------------------------------
 
     def _create(self, window: tuple[dt.datetime, dt.datetime]) -> str:
-        start, end = (_utc_text(moment) for moment in window)
+        # bounds in the job's time zone, UTC (4.6: no DST ambiguity)
+        start, end = (pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S")
+                      for moment in window)
         answer = self.http.post_json(JOBS, {
             "name": f"agent-status user_status {start}..{end}", "timezone": "UTC",
             "format": "json", "timespan": {"from": start, "to": end}})
@@ -126,13 +118,11 @@ class TalkdeskConnector(Connector):
 
     def _status(self, job_id: str) -> str:
         answer = self.http.request("GET", f"{JOBS}/{job_id}", allow_redirects=False)
-        if answer.status_code in REDIRECTS:  # done: the file is at Location (4.3)
-            location = answer.headers.get("Location")
-            if not location:
-                raise VendorError(f"Talkdesk user_status job {job_id}: HTTP "
-                                  f"{answer.status_code} without a Location header")
+        where = f"Talkdesk user_status job {job_id}"
+        # done: the file is at Location (4.3: 300 now, 303 in the older guide)
+        if answer.status_code in REDIRECTS:
             with self._locations_lock:
-                self._locations[job_id] = urljoin(answer.url or self.http.url(JOBS), location)
+                self._locations[job_id] = location(answer, where)
             return "done"
         try:
             job = answer.json()
@@ -142,34 +132,19 @@ class TalkdeskConnector(Connector):
         job = (job.get("job") or job) if isinstance(job, dict) else {}
         status = str(job.get("status") or "").lower()
         if not status:
-            raise VendorError(f"Talkdesk user_status job {job_id}: no 'status' in the answer "
-                              f"(keys {sorted(job)[:10]})")
+            raise VendorError(f"{where}: no 'status' in the answer (keys {sorted(job)[:10]})")
         if job.get("timezone", "UTC") != "UTC":  # times are read as UTC (4.4)
-            raise VendorError(f"Talkdesk user_status job {job_id} runs in time zone "
-                              f"{job['timezone']!r}, not the UTC asked for")
+            raise VendorError(f"{where} runs in time zone {job['timezone']!r}, not the UTC "
+                              "asked for")
         return status
 
     def _download(self, job_id: str) -> pd.DataFrame:
-        with self._locations_lock:  # asked again after an expired link: the canonical URL
-            location = self._locations.pop(job_id, None) or self.http.url(f"{FILES}/{job_id}")
-        if _origin(location) != _origin(self.http.base_url):  # signed storage already
-            content = self._signed_file(location, job_id)
-        else:
-            link = self.http.request("GET", location, allow_redirects=False)
-            if link.status_code in REDIRECTS:  # to signed storage (4.3: 302 or 303)
-                if not link.headers.get("Location"):
-                    raise VendorError(f"Talkdesk user_status job {job_id}: file answer HTTP "
-                                      f"{link.status_code} without a Location header")
-                content = self._signed_file(urljoin(link.url or location,
-                                                    link.headers["Location"]), job_id)
-            else:
-                content = link.content  # served directly, with our own credentials (4.3)
-        return _records(content, f"Talkdesk user_status job {job_id}")
-
-    def _signed_file(self, url: str, job_id: str) -> bytes:
-        """The signed storage URL, without the bearer token and never named (4.3)."""
-        return self.http.request("GET", url, signed=True, read=_stored_file, timeout=300,
-                                 what=f"Talkdesk user_status job {job_id}: signed file")
+        """The file at the done-redirect's Location, else (asked again after an expired link)
+        at its canonical URL; served directly or from signed storage, 302 or 303 (4.3)."""
+        with self._locations_lock:
+            url = self._locations.pop(job_id, None) or self.http.url(f"{FILES}/{job_id}")
+        where = f"Talkdesk user_status job {job_id}"
+        return _records(self.http.file(url, where, read_signed=_stored_file), where)
 
 
 def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
@@ -191,51 +166,25 @@ def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
     return token_url, api_url
 
 
-def join_split_records(records: pd.DataFrame) -> pd.DataFrame:
-    """One row per status: contiguous records of one user with the same label are one status
-    (split at month, team and campaign changes, 4.6), as are copies of one record."""
-    records = records.drop_duplicates(["user_email", "status_label", "start_utc", "end_utc"])
-    records = records.sort_values(["user_email", "start_utc", "end_utc"]).reset_index(drop=True)
-    continues = (records.user_email.eq(records.user_email.shift())
-                 & records.status_label.eq(records.status_label.shift())
-                 & records.start_utc.eq(records.end_utc.shift()))
-    first = records.index[~continues]
-    last = records.index[~continues.shift(-1, fill_value=False)]
-    statuses = records.loc[first, ["user_email", "status_label", "start_utc"]].reset_index(
-        drop=True)
-    statuses["end_utc"] = records.end_utc.loc[last].to_numpy()
-    return statuses
-
-
 def _records(content: bytes, where: str) -> pd.DataFrame:
     """The report file (JSON ``{"entries": [...]}``, a JSON list, or CSV), times in UTC."""
     text = content.decode("utf-8")
     if text.lstrip()[:1] in ("{", "["):
         document = json.loads(text)
         entries = document.get("entries", []) if isinstance(document, dict) else document
-        frame = pd.DataFrame(entries, columns=list(COLUMNS) if not entries else None)
-    elif text.strip():
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = require_columns(pd.DataFrame(entries, columns=None if entries else list(COLUMNS)),
+                                COLUMNS, where)
     else:
-        frame = pd.DataFrame({column: [] for column in COLUMNS})
-    frame = require_columns(frame, COLUMNS, where)
-    try:
-        start = pd.to_datetime(frame.status_start_at, format="ISO8601", utc=True)
-        end = pd.to_datetime(frame.status_end_at.replace("", None), format="ISO8601", utc=True)
-    except ValueError as error:
-        raise VendorError(f"{where}: status_start_at/status_end_at are not timestamps "
-                          f"({error})") from error
-    return pd.DataFrame({"user_email": frame.user_email, "status_label": frame.status_label,
-                         "start_utc": start.astype("datetime64[us, UTC]"),
-                         "end_utc": end.astype("datetime64[us, UTC]")})
+        frame = csv_frame(text, COLUMNS, where)
 
+    def name(field: str) -> Callable[[int], str]:
+        return lambda row: f"{where}: record {row} {field}"
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Where a URL points (scheme, host, port): the bearer token goes to the API's only."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"https": 443,
-                                                                  "http": 80}.get(scheme)
+    return pd.DataFrame({
+        "user_email": frame.user_email, "status_label": frame.status_label,
+        "start_utc": iso_times(frame.status_start_at, name("status_start_at"), required=True),
+        "end_utc": iso_times(frame.status_end_at.replace("", None), name("status_end_at"),
+                             required=False)})
 
 
 def _stored_file(response, what: str) -> bytes:
@@ -244,6 +193,3 @@ def _stored_file(response, what: str) -> bytes:
     return signed_content(response, what)
 
 
-def _utc_text(moment: dt.datetime) -> str:
-    """A timespan bound in the job's time zone, UTC (4.6: no DST ambiguity)."""
-    return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S")
