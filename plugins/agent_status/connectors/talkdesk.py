@@ -1,28 +1,21 @@
 """Talkdesk: agent statuses from Explore ``user_status`` report jobs (vendors.md 4).
 
 The contract, as the API pages tell it:
-- OAuth2 client credentials (connection login/password = client id/secret, HTTP Basic) with
-  scopes ``data-reports:read data-reports:write``, at extra ``auth_url`` (or ``token_url``), else
-  ``https://{account}.talkdeskid.com/oauth/token`` (extra ``account``) in the data center of
-  extra ``region``; the API at the connection host, else that region's API host (4.2);
-- a report job (4.3), run by ``report_job.ReportJob``: ``POST /data/reports/user_status/jobs``
-  with ``timezone`` UTC (times then need no zone) and a ``timespan`` of at most a month
-  (``window_days``, at most 31); ``GET .../jobs/{id}`` answers 200 with the status while the
-  job runs (created, processing, uploading; statuses outside the documented list, such as the
-  older API's ``sending``, count as running, bounded by the job timeout; failed, canceled and
-  deleted are fatal) and, once it is done, redirects (300 in the current reference, 303 in the
-  older guide) to ``.../files/{id}``, which is never followed blindly: a 200 with status
-  ``done`` is taken as done too. ``.../files/{id}`` (with the bearer token) answers 200 with
-  the report or redirects (302/303) to a short-lived signed storage URL, fetched at once and
-  without the bearer token (the signature is the credential); an expired link is asked for
-  again. Neither the signed URL nor the token ever reaches a message or a log line;
+- OAuth2 client credentials (login/password = client id/secret) with scopes
+  ``data-reports:read data-reports:write``, at extra ``auth_url`` (or ``token_url``), else at
+  extra ``account``'s token URL in extra ``region``; the API at the host, else the region's (4.2);
+- a report job (4.3): ``POST .../user_status/jobs`` in ``timezone`` UTC over at most a month;
+  ``GET .../jobs/{id}`` answers the status while the job runs (statuses outside the documented
+  list, such as the older API's ``sending``, count as running within the job timeout) and,
+  once done, redirects (300 now, 303 in the older guide) to ``.../files/{id}``, never followed
+  blindly; a 200 "done" is done too. The file is served directly or redirected (302/303) to a
+  short-lived signed URL, fetched without the bearer token (``http.HttpClient.file``); an
+  expired link is asked for again. Neither the URL nor the token reaches a message or a log;
 - at most ``max_concurrent_jobs`` jobs at once (Talkdesk allows 15); a 429 beyond is retried;
-- records are selected by END time (4.3): a status running out of the interval ends after it,
-  so a margin is read after it (and before, to join split records); a status still open at job
-  time is not there at all, and a status that ends after the run's nights comes with a later
-  run, which reads again every older night it covers (``VendorSpec.selects_by``, tasks.extract);
-- a status is split into contiguous records of the same label at a month change and on a team
-  or campaign change (4.6): they are joined back here.
+- records are selected by END time (4.3): a status still open at job time is not there, and
+  one that ends later comes with a later run, which reads every older night it covers again
+  (``VendorSpec.selects_by``, tasks.extract); a status is split at month, team and campaign
+  changes (4.6): joined back here.
 The activity id is the ``status_label`` itself; custom statuses are activities of their own.
 """
 
