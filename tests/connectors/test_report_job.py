@@ -3,13 +3,18 @@ download, concurrency."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
+import pandas as pd
 import pytest
 
-from agent_status.connectors.base import VendorError
-from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob
+from agent_status.config import Integration
+from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.registry import VendorSpec
+from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob, ReportJobSource
+from agent_status.connectors.windows import Windows
 
 STATUSES = {"queued": JobStatus.RUNNING, "busy": JobStatus.RUNNING,
             "done": JobStatus.COMPLETED, "failed": JobStatus.FAILED,
@@ -223,3 +228,69 @@ def test_one_at_a_time_by_default():
     assert vendor.max_active == 1
     with pytest.raises(ValueError, match="max_concurrent"):
         job(vendor, max_concurrent=0)
+
+
+# -- ReportJobSource: windows as jobs, a result at the row cap read again in halves ----------
+
+class CappedSource(ReportJobSource):
+    """A vendor whose report holds one row per minute of its window, at most ``row_cap``."""
+
+    spec = VendorSpec(name="capped", label="Capped", identifier="user_name",
+                      access="report_job", module="tests:CappedSource")
+    row_cap, row_cap_of = 100, "getRows"
+
+    def __init__(self, step_hours: float = 2, min_window_minutes: float = 15):
+        integration = Integration(name="c", vendor="capped", conn_id="c", timezone="UTC",
+                                  start_date=dt.date(2026, 1, 1))
+        super().__init__(ConnectionInfo(conn_id="c"), integration)
+        self.windows = Windows(dt.timedelta(hours=step_hours), lookback=dt.timedelta(hours=1))
+        self.min_window = dt.timedelta(minutes=min_window_minutes)
+        self.asked: list[tuple[dt.datetime, dt.datetime]] = []
+        self.job = ReportJob("Capped report", create=self._create, status=lambda j: "done",
+                             status_mapping=STATUSES, download=self._rows, poll_seconds=0)
+
+    def _create(self, window):
+        self.asked.append(window)
+        return window
+
+    def _rows(self, window) -> pd.DataFrame:
+        start, end = (pd.Timestamp(moment) for moment in window)
+        starts = pd.date_range(start, end, freq="1min", inclusive="left")[:self.row_cap]
+        return pd.DataFrame({"agent": "a", "start_utc": starts})
+
+    def events(self, rows, start, end):
+        return pd.DataFrame({"external_user_id": rows.agent, "vendor_activity_id": "x",
+                             "vendor_activity_name": "x", "reason": None,
+                             "start_utc": rows.start_utc,
+                             "end_utc": rows.start_utc + pd.Timedelta(minutes=1)})
+
+
+START_2H = dt.datetime(2026, 1, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def test_a_result_at_the_row_cap_is_read_again_in_halves_and_nothing_is_lost():
+    source = CappedSource(step_hours=2)
+    events = pd.concat(list(source.extract(START_2H, START_2H + dt.timedelta(hours=1))))
+    # 120 minutes from the lookback: 100 rows, at the cap; each half (60 rows) is below it
+    lo, hi = START_2H - dt.timedelta(hours=1), START_2H + dt.timedelta(hours=1)
+    assert source.asked == [(lo, hi), (lo, START_2H), (START_2H, hi)]
+    assert len(events) == 60 and events.start_utc.is_unique  # clipped to the interval
+    assert events.start_utc.min() == pd.Timestamp(START_2H)
+
+
+def test_a_window_that_cannot_be_cut_further_fails_naming_the_cap():
+    source = CappedSource(min_window_minutes=61)
+    with pytest.raises(VendorError, match=r"Capped report: 100 rows for .* reach the 100-row "
+                                          r"cap of getRows .*min_window_minutes=61; lower it"):
+        list(source.extract(START_2H, START_2H + dt.timedelta(hours=1)))
+
+
+def test_the_check_runs_one_job_and_fails_at_the_cap():
+    source = CappedSource(step_hours=0.25)
+    sample = source.sample(START_2H, START_2H + dt.timedelta(minutes=30))
+    assert source.asked == [(START_2H - dt.timedelta(hours=1),
+                             START_2H + dt.timedelta(minutes=30))]
+    assert len(sample) == 30  # 90 minutes read, clipped to the interval
+    with pytest.raises(VendorError, match="the check's one report run .* returned 100 rows, "
+                                          "the 100-row cap of getRows"):
+        source.sample(START_2H, START_2H + dt.timedelta(hours=1))
