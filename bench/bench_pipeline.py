@@ -222,7 +222,7 @@ def genesys_connector(pages: list[bytes]):
                                                      extra={"region": "example.com"}),
                                       integration)
     connector.http = PagesInMemory(pages)
-    connector._usernames = {user_id(i): f"agent{i:05d}@example.com" for i in range(AGENTS)}
+    connector.directory._entries = {user_id(i): f"agent{i:05d}@example.com" for i in range(AGENTS)}
     return connector
 
 

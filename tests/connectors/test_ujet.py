@@ -214,7 +214,7 @@ def test_a_status_record_of_unexpected_shape_fails_naming_field_and_value(field,
     with served() as sandbox:
         connector = connector_for(sandbox)
         try:
-            records = connector._activity_logs(*FIRST)
+            records = [record for page in connector.read(FIRST) for record in page]
         finally:
             connector.close()
     status = next(r for r in records if r["activity"] == "user_status_changed")
@@ -326,7 +326,7 @@ def test_the_default_look_behind_reads_every_status_and_warns_of_nothing():
         finally:
             connector.close()
 
-        assert connector.look_behind == dt.timedelta(days=3) and connector.warnings == []
+        assert connector.windows.lookback == dt.timedelta(days=3) and connector.warnings == []
         assert_matches_truth(frame, sandbox)
     with pytest.raises(ValueError, match="look_behind_days.*at most 31"):
         VENDORS["ujet"].check_options({"look_behind_days": 45})

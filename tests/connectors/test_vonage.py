@@ -93,7 +93,7 @@ def test_windows_never_exceed_31_days():
         assert len(sandbox.windows) > 1 and max(spans) <= dt.timedelta(days=31)
         assert_matches_truth(frame, sandbox, start, end)
 
-        with pytest.raises(VendorError, match="window_days must be 1..31"):
+        with pytest.raises(VendorError, match="option 'window_days' must be at most 31"):
             connector_for(sandbox, window_days=45)
         connector = connector_for(sandbox)
         with pytest.raises(VendorError, match="HTTP 400.*Request window size limit exceeded 31"):
@@ -201,7 +201,7 @@ def test_a_connection_without_region_or_token_url_fails_before_any_request():
         bare = dataclasses.replace(sandbox.connection(), extra={})
         with pytest.raises(VendorError, match="extra 'region'"):
             VonageConnector(bare, integration())
-        with pytest.raises(VendorError, match="include must be one of"):
+        with pytest.raises(VendorError, match="option 'include' must be one of"):
             VonageConnector(sandbox.connection(), integration(include="Ended"))
         assert sandbox.requests == []
 
@@ -217,7 +217,7 @@ def test_a_transient_paging_fault_is_healed_by_asking_again(fault):
 
 
 @pytest.mark.parametrize(("fault", "message"), [
-    (PagingFaults(blank_page=2, blank_times=99), r"page 2 is empty after 300 of \d+ items"),
+    (PagingFaults(blank_page=2, blank_times=99), r"page 2 has no items after 300 of the \d+ items"),
     (PagingFaults(repeated_page=2, repeated_times=99), r"page 2 repeats page 1"),
     (PagingFaults(endless=True), r"paging did not end after \d+ pages"),
 ], ids=["blank", "repeated", "endless"])

@@ -11,6 +11,7 @@ interval -> ``identify`` puts the identifier statuses are matched on (vendors.md
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any, ClassVar
 
@@ -63,6 +64,22 @@ class Source(Connector):
     # records parsed at once: None, all of them (a vendor whose records must meet first)
     chunk_records: ClassVar[int | None] = None
     directory: Directory | None = None  # user key -> identifier, when the records lack it
+    # options checked again here, against their declaration: those a vendor would not refuse
+    # with a clear answer of its own (the integrations file checks them all when it loads)
+    checked_options: ClassVar[tuple[str, ...]] = ()
+    # the option setting ``windows.lookback`` of a vendor whose records are found by their
+    # start: agents whose first status read starts inside the interval are warned about
+    lookback_option: ClassVar[str | None] = None
+    warnings: list[str]  # what the last extract could not tell (``check`` shows them)
+
+    def __init__(self, connection, integration):
+        super().__init__(connection, integration)
+        self.warnings = []
+        for key in self.checked_options:
+            try:
+                self.spec.options[key].check(key, self.options[key])
+            except ValueError as error:
+                raise VendorError(f"integration {integration.name}: {error}") from None
 
     def read(self, window: tuple[dt.datetime, dt.datetime]) -> Iterable[Sized]:
         """The window's records, in pages (lists of records, or frames of rows)."""
@@ -89,6 +106,28 @@ class Source(Connector):
         for window in windows:
             yield from self.read(window)
 
+    def unseen_beginnings(self, events: pd.DataFrame, start: dt.datetime) -> list[str]:
+        """Agents whose first status read starts after ``start``: either a status begun before
+        the lookback was not read, or they are new. The log cannot tell which, so this is a
+        warning (task log and ``agent-status check``), not a failure that would stop every
+        night a new agent joins."""
+        first = events.groupby("external_user_id").start_utc.min()
+        late = first[first > utc(start)].sort_values()
+        if late.empty:
+            return []
+        known = self.directory.entries if self.directory else {}
+        named = [f"{known.get(key, key)} (from {moment:%Y-%m-%d %H:%M}Z)"
+                 for key, moment in late.items()]
+        option = self.lookback_option
+        message = (f"{self.spec.label}: {len(late)} agent(s) have no status starting in the "
+                   f"{self.windows.lookback.total_seconds() / 86400:g} day(s) read before "
+                   f"{utc(start):%Y-%m-%dT%H:%M:%SZ} (option {option}), so their status at "
+                   f"that time is unknown until their first one: a status begun earlier is "
+                   f"missing, unless they are new; raise {option} if it covers a longer "
+                   f"absence: {', '.join(named[:10])}{' ...' if len(named) > 10 else ''}")
+        logging.getLogger(type(self).__module__).warning("%s", message)
+        return [message]
+
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         parsed, pages, held = [], [], 0
         for page in self.read_windows(self.windows.over(start, end)):
@@ -106,6 +145,8 @@ class Source(Connector):
                ) -> pd.DataFrame:
         """The parsed frame as conformed raw events overlapping ``[start, end)``."""
         events = self.events(frame, start, end) if len(frame) else empty_raw_events()
+        if self.lookback_option:
+            self.warnings = self.unseen_beginnings(events, start)
         events = overlapping(events, start, end) if len(events) else events
         return conform_raw_events(self.identify(events)) if len(events) else empty_raw_events()
 
