@@ -15,11 +15,11 @@ import pytest
 
 from agent_status.config import Integration
 from agent_status.connectors.base import ConnectionInfo, VendorError
-from agent_status.connectors.five9 import (Five9Connector, fall_back_instants, fault_error,
-                                           report_windows, service_url)
+from agent_status.connectors.five9 import Five9Connector, fault_error, service_url
 from agent_status.connectors.http import RetriableError
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady
+from agent_status.connectors.soap import read_fault
 from agent_status.frames import RAW_EVENT_COLUMNS, conform_raw_events
 from agent_status.nights import night_for_date
 from agent_status.pipeline.normalise import normalise
@@ -262,31 +262,6 @@ def test_short_windows_across_the_repeated_hour_read_every_row_once(criteria_wal
         assert dt.datetime(2026, 11, 1, 8, 30, tzinfo=UTC) in [w[0] for w in sandbox.criteria]
 
 
-def test_windows_are_cut_where_the_report_zone_falls_back():
-    lo, hi = dt.datetime(2026, 10, 31, 12, tzinfo=UTC), dt.datetime(2026, 11, 2, tzinfo=UTC)
-    assert fall_back_instants("America/Los_Angeles", lo, hi) == [
-        dt.datetime(2026, 11, 1, 9, tzinfo=UTC)]
-    assert fall_back_instants("America/Los_Angeles", lo - dt.timedelta(days=200), lo) == []
-    assert fall_back_instants("Europe/London", lo - dt.timedelta(days=7), lo) == [
-        dt.datetime(2026, 10, 25, 1, tzinfo=UTC)]
-    windows = report_windows(lo, hi, dt.timedelta(hours=24), "America/Los_Angeles")
-    assert windows[0] == (lo, dt.datetime(2026, 11, 1, 9, tzinfo=UTC))
-    assert windows[-1][1] == hi
-    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
-    assert all(end - start <= dt.timedelta(hours=24) for start, end in windows)
-    assert report_windows(lo, hi, dt.timedelta(hours=24), "Europe/Berlin") == [
-        (lo, lo + dt.timedelta(hours=24)), (lo + dt.timedelta(hours=24), hi)]
-    # a bound at 08:30Z (01:30 PDT) is kept, and the cut (01:00 PST) and 09:15Z (01:15 PST),
-    # whose wall times go back, are dropped; an end inside the hour reads to 01:30 PST
-    at = dt.datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
-    assert report_windows(at - dt.timedelta(minutes=45), at + dt.timedelta(minutes=90),
-                          dt.timedelta(minutes=45), "America/Los_Angeles") == [
-        (at - dt.timedelta(minutes=45), at), (at, at + dt.timedelta(minutes=90))]
-    assert report_windows(at - dt.timedelta(minutes=45), at + dt.timedelta(minutes=45),
-                          dt.timedelta(minutes=45), "America/Los_Angeles") == [
-        (at - dt.timedelta(minutes=45), at), (at, at + dt.timedelta(hours=1))]
-
-
 def test_the_report_zone_follows_the_data_center_unless_source_timezone_is_set():
     zone = {dc: integration(data_center=dc).source_zone.key for dc in ("us", "uk", "ca", "eu")}
     assert zone == {"us": "America/Los_Angeles", "uk": "Europe/London",
@@ -348,11 +323,11 @@ def test_a_date_in_any_other_format_fails_naming_it():
 
 
 def _fault_element(message: str, fault: str | None = None, **fields):
-    """A SOAP fault as the sandbox renders it, parsed."""
+    """A SOAP fault as the sandbox renders it, read."""
     import xml.etree.ElementTree as ET
 
     _, _, body = _fault("env:Server", message, fault, **fields)
-    return ET.fromstring(body).find(f".//{{{SOAP_ENV}}}Fault")
+    return read_fault(ET.fromstring(body).find(f".//{{{SOAP_ENV}}}Fault"))
 
 
 def test_a_fault_is_told_by_its_typed_detail_before_its_words():

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from agent_status.connectors.base import VendorError
-from agent_status.connectors.local_time import chain_to_utc, spans_to_utc
+from agent_status.connectors.local_time import (chain_to_utc, fall_back_instants, spans_to_utc,
+                                                wall_middle, wall_windows)
 from agent_status_dev.simulator import Simulator
 
+UTC = dt.timezone.utc
 NEW_YORK = "America/New_York"
 FALL_BACK = dt.date(2026, 11, 1)  # 01:00-02:00 happens twice: 05:00-06:00 and 06:00-07:00 UTC
 
@@ -240,3 +242,39 @@ def test_the_vendors_sequence_orders_rows_of_one_wall_second_before_their_ends(s
     with pytest.raises(VendorError, match="fit both occurrences"):
         chain_to_utc(rows, NEW_YORK, agent="agent", local_start="start_local",
                      seconds="seconds")
+
+
+def test_windows_are_cut_where_the_report_zone_falls_back():
+    lo, hi = dt.datetime(2026, 10, 31, 12, tzinfo=UTC), dt.datetime(2026, 11, 2, tzinfo=UTC)
+    assert fall_back_instants("America/Los_Angeles", lo, hi) == [
+        dt.datetime(2026, 11, 1, 9, tzinfo=UTC)]
+    assert fall_back_instants("America/Los_Angeles", lo - dt.timedelta(days=200), lo) == []
+    assert fall_back_instants("Europe/London", lo - dt.timedelta(days=7), lo) == [
+        dt.datetime(2026, 10, 25, 1, tzinfo=UTC)]
+    windows = wall_windows(lo, hi, dt.timedelta(hours=24), "America/Los_Angeles")
+    assert windows[0] == (lo, dt.datetime(2026, 11, 1, 9, tzinfo=UTC))
+    assert windows[-1][1] == hi
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    assert all(end - start <= dt.timedelta(hours=24) for start, end in windows)
+    assert wall_windows(lo, hi, dt.timedelta(hours=24), "Europe/Berlin") == [
+        (lo, lo + dt.timedelta(hours=24)), (lo + dt.timedelta(hours=24), hi)]
+    # a bound at 08:30Z (01:30 PDT) is kept, and the cut (01:00 PST) and 09:15Z (01:15 PST),
+    # whose wall times go back, are dropped; an end inside the hour reads to 01:30 PST
+    at = dt.datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
+    assert wall_windows(at - dt.timedelta(minutes=45), at + dt.timedelta(minutes=90),
+                        dt.timedelta(minutes=45), "America/Los_Angeles") == [
+        (at - dt.timedelta(minutes=45), at), (at, at + dt.timedelta(minutes=90))]
+    assert wall_windows(at - dt.timedelta(minutes=45), at + dt.timedelta(minutes=45),
+                        dt.timedelta(minutes=45), "America/Los_Angeles") == [
+        (at - dt.timedelta(minutes=45), at), (at, at + dt.timedelta(hours=1))]
+
+
+def test_a_window_is_halved_where_its_halves_wall_times_do_not_go_back():
+    """01:00 PDT (08:00Z) to 01:10 PST (09:10Z): the middle, 01:35 PDT, is after the end's wall
+    time, so the window is cut at the fall-back (09:00Z, 01:00 PST) instead."""
+    zone = "America/Los_Angeles"
+    start, end = dt.datetime(2026, 11, 1, 8, tzinfo=UTC), dt.datetime(2026, 11, 1, 9, 10, tzinfo=UTC)
+    assert wall_middle(start, end, zone) == dt.datetime(2026, 11, 1, 9, tzinfo=UTC)
+    # away from a fall-back, the middle
+    start, end = dt.datetime(2026, 11, 2, 8, tzinfo=UTC), dt.datetime(2026, 11, 2, 10, tzinfo=UTC)
+    assert wall_middle(start, end, zone) == dt.datetime(2026, 11, 2, 9, tzinfo=UTC)

@@ -16,11 +16,11 @@ def url(request, tmp_path):
 
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
-    from agent_status.connectors import auth, five9, talkdesk
+    from agent_status.connectors import auth, five9
 
     def quick(**kwargs):
         return http.RetryPolicy(**{"backoff_seconds": 0.01, **kwargs})
 
     monkeypatch.setattr(http, "DEFAULT_RETRY", quick())
-    for module in (auth, five9, talkdesk):  # they build their own policy
+    for module in (auth, five9):  # they build their own policy
         monkeypatch.setattr(module, "RetryPolicy", quick)

@@ -8,6 +8,7 @@ the value, never as a bare pandas error, a silent NaT or a dropped record (issue
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -98,6 +99,47 @@ def iso_times(values: pd.Series, name: Callable[[int], str], *, required: bool) 
         bad |= values.map(lambda v: v is not None and v == v and not isinstance(v, str))
     reject(bad, values, name)
     return parsed.astype("datetime64[us, UTC]")
+
+
+def hms_seconds(values: pd.Series, where: str, field: str) -> pd.Series:
+    """``HH:MM:SS`` durations (hours may pass 24) as seconds."""
+    parts = values.str.strip().str.extract(r"^(\d+):(\d{2}):(\d{2})$")
+    bad = parts[0].isna()
+    if bad.any():
+        raise VendorError(f"{where}: {field} must be HH:MM:SS, got e.g. "
+                          f"{values[bad].iloc[0]!r}")
+    parts = parts.astype("int64")
+    return parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
+def wall_datetimes(dates: pd.Series, clocks: pd.Series, formats: dict[str, str], where: str,
+                   fields: tuple[str, str] = ("DATE", "TIME")) -> pd.Series:
+    """A date and an ``HH:MM:SS`` time of day as naive wall time; each date in any of
+    ``formats`` (strptime pattern -> how a message shows it), row by row."""
+    date, clock = dates.str.strip(), clocks.str.strip()
+    day = pd.Series(pd.NaT, index=dates.index, dtype="datetime64[us]")
+    for pattern in formats:
+        day = day.fillna(pd.to_datetime(date, format=pattern, errors="coerce"))
+    if day.isna().any():
+        raise VendorError(f"{where}: {fields[0]} must be {' or '.join(formats.values())}, got "
+                          f"{date[day.isna()].iloc[0]!r}")
+    bad = ~clock.str.fullmatch(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d")
+    if bad.any():
+        raise VendorError(f"{where}: {fields[1]} must be HH:MM:SS, got {clock[bad].iloc[0]!r}")
+    return day + pd.to_timedelta(clock)
+
+
+def csv_frame(text: str, columns: dict[str, str], where: str) -> pd.DataFrame:
+    """CSV text (all of it text, nothing read as missing) holding ``columns``, checked as a
+    query's result is (``sql.require_columns``); no text at all: no rows."""
+    from agent_status.connectors.sql import require_columns
+
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame({column: [] for column in columns}, dtype=object)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return require_columns(frame, columns, where)
 
 
 def record_columns(records: list[dict[str, Any]], texts_required: dict[str, bool],

@@ -1,79 +1,58 @@
 """Five9: agent states from a report run through the Configuration Web Service (vendors.md 1).
 
 The contract, as the API pages tell it:
-- SOAP ``AdminWebService``: XML envelopes POSTed with HTTP Basic auth (connection login and
-  password), at the connection host, else at the data center of extra ``region``, else of option
-  ``data_center`` (1.2); a known Five9 host or region of another data center than the option
-  fails, since the option also decides the zone report times are read in;
-- a report job (1.3), run by ``report_job.ReportJob``: ``runReport(folder, report,
-  criteria.time)`` -> identifier, ``isReportRunning(identifier, timeout)`` (a long poll) until
-  false, ``getReportResultCsv(identifier)``;
-- the report (options ``folder_name``/``report_name``, a custom Agent State Details-style report,
-  1.1) gives one row per state: AGENT (the user name), DATE and TIME of its start in the data
-  center's wall time, STATE, REASON CODE, AGENT STATE TIME (HH:MM:SS). Contested (1.4): the zone
-  is US Pacific per Five9's docs, Europe/London, America/Vancouver or Europe/Berlin for the UK,
-  CA and EU data centers per Matatika's tap: it follows option ``data_center`` (the
-  integration's ``source_timezone`` overrides it); DATE is ``YYYY/MM/DD`` in one warehouse
-  model and ``Tue, 07 May 2024`` in Matatika's tap: both are read, any other fails naming it;
-- criteria select rows by state START, so a margin before the interval is read for states
-  running into it (1.6); rows of a state still running are not there yet: the lookback re-reads;
-- a result holds at most 50,000 rows and has no paging (1.3): windows of ``window_hours`` (at
-  most 24); a result AT the cap is read again in halves, down to ``min_window_minutes``, and
-  fails rather than being truncated;
-- domain quotas (1.3) are rate budgets; the domain is shared with other integrations, so a quota
-  fault is retried after a wait and a "not ready" fault is a wait. Faults are told by their typed
-  SOAP ``<detail>`` (``OperationsLimitExceededFault``, ``ResultIsNotReadyFault`` in the WSDL,
-  1.4); the faultstring's words, which no document fixes, only when no typed detail came. Any
-  other fault is fatal, naming its type and message. Unconfirmed: quota detection without a
-  typed detail matches wording we chose ("limit ... exceeded", "quota"), not Five9's; the "not
-  ready" words are PSFive9Admin's (1.3);
-- the repeated autumn hour (1.6): no document says whether Five9 reads ``criteria.time`` as
-  the instant its offset names or as wall time (offset ignored). Windows are cut where the
-  report's zone falls back and their bounds' wall times never go back, so either reading
-  returns each row once; rows are then placed on the timeline by ``local_time.chain_to_utc``
-  (one agent's states follow each other), not by the window that returned them;
-- the result may arrive Latin-1 encoded without saying so (1.4): UTF-8, else Latin-1.
-Overlapping states are kept as reported; the pipeline resolves them with injixo's rule (1.6).
-The activity id is STATE, plus the reason code when there is one ("Not Ready/Break"), so each
-reason can be mapped to its own WFM activity.
+- SOAP ``AdminWebService`` with HTTP Basic auth (connection login and password), at the
+  connection host, else at the data center of extra ``region``, else of option ``data_center``
+  (1.2); a Five9 host of another data center than the option fails: the option decides the
+  zone report times are read in;
+- a report job (1.3): ``runReport(folder, report, criteria.time)`` -> identifier,
+  ``isReportRunning(identifier, timeout)`` (a long poll) until false, ``getReportResultCsv``;
+- the report (a custom Agent State Details-style one, 1.1) gives one row per state: AGENT (the
+  user name), DATE and TIME of its start in the data center's wall time (contested, 1.4: US
+  Pacific per Five9's docs, Europe/London, America/Vancouver, Europe/Berlin for UK, CA, EU per
+  Matatika's tap; ``source_timezone`` overrides it), STATE, REASON CODE, AGENT STATE TIME;
+- criteria select rows by state START: a lookback is read for states running into the
+  interval (1.6); a result holds at most 50,000 rows and has no paging (1.3);
+- domain quotas are rate budgets (1.3); faults are told by their typed SOAP ``<detail>``
+  (1.4), by the faultstring's words only when none came (unconfirmed: ours for quotas);
+- the repeated autumn hour (1.6): whether ``criteria.time`` is read as an instant or as wall
+  time is undocumented: windows' wall times never go back (``local_time.WallWindows``) and rows
+  are placed by each agent's chain of states (``local_time.chain_to_utc``).
+The activity id is STATE, plus the reason code when there is one ("Not Ready/Break").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import time
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import urlparse
-from xml.sax.saxutils import escape
 
-import numpy as np
 import pandas as pd
-import requests
 
 from agent_status.config import Integration
-from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import (TRANSPORT_ERRORS, RateBudget, RetriableError,
-                                          RetryPolicy, classify)
-from agent_status.connectors.local_time import chain_to_utc
+from agent_status.connectors.auth import BasicAuth
+from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.fields import csv_frame, hms_seconds, wall_datetimes
+from agent_status.connectors.http import HttpClient, RateBudget, RetriableError, RetryPolicy
+from agent_status.connectors.local_time import WallWindows, chain_to_utc, wall_middle
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.report_job import JobNotReady, ReportJob
-from agent_status.connectors.sql import require_columns
-from agent_status.connectors.windows import split_windows
-from agent_status.frames import conform_raw_events, empty_raw_events
+from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob, ReportJobSource
+from agent_status.connectors.soap import Fault, SoapService
 
 HOSTS = {"us": "api.five9.com", "uk": "api.five9.eu", "ca": "api.five9.ca",
          "eu": "api.eu.five9.com"}  # 1.2, keyed by option data_center
 WSADMIN_PATH = "/wsadmin/v13/AdminWebService"
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SERVICE_NS = "http://service.admin.ws.five9.com/"
 # per-domain limits (1.3): (calls, seconds)
 BUDGETS = {"runReport": ((16, 60), (120, 3600), (800, 86400)),
            "getReportResultCsv": ((20, 60), (200, 3600), (1000, 86400)),
            "isReportRunning": ((450, 60), (15000, 3600), (172800, 86400))}
 LONG_POLL_SECONDS = 5  # isReportRunning timeout: Five9 asks for at least 5 s (1.3)
+# isReportRunning answers an xsd:boolean (1.3): running, or done and ready for download
+REPORT_RUNNING = {"true": JobStatus.RUNNING, "1": JobStatus.RUNNING,
+                  "false": JobStatus.COMPLETED, "0": JobStatus.COMPLETED}
 # typed faults of the WSDL (1.4): found in the SOAP <detail>, whatever the faultstring says
 NOT_READY_FAULT, QUOTA_FAULT = "ResultIsNotReadyFault", "OperationsLimitExceededFault"
 # the faultstring's words, read only when no typed detail came: PSFive9Admin's (1.3), and ours
@@ -86,68 +65,9 @@ COLUMNS = {"AGENT": "text", "DATE": "text", "TIME": "text", "STATE": "text",
            "REASON CODE": "text", "AGENT STATE TIME": "text"}
 
 
-class AdminWebService:
-    """One SOAP method call = one envelope; faults are sorted into waits, retries and errors."""
-
-    def __init__(self, url: str, user: str, password: str, *, quota_wait_seconds: float,
-                 sleep: Callable[[float], None], clock: Callable[[], float]):
-        if not user or not password:
-            raise VendorError(f"Five9 {url}: the connection needs the API user's login and "
-                              "password (HTTP Basic)")
-        self.url, self.user = url, user
-        self.session = requests.Session()
-        self.session.auth = (user, password)
-        self.quota_wait_seconds = quota_wait_seconds
-        self.retry = RetryPolicy(max_wait_seconds=max(quota_wait_seconds, 1.0))
-        self.sleep = sleep
-        self.budgets = {method: [RateBudget(calls, seconds, clock, sleep)
-                                 for calls, seconds in limits]
-                        for method, limits in BUDGETS.items()}
-
-    def call(self, method: str, **params) -> str:
-        """The text of the method's ``return`` element."""
-        envelope = (f'<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:ser="{SERVICE_NS}">'
-                    f"<env:Header/><env:Body><ser:{method}>{_xml(params)}</ser:{method}>"
-                    "</env:Body></env:Envelope>").encode("utf-8")
-        what = f"Five9 {method}"
-
-        def attempt() -> str:
-            for budget in self.budgets.get(method, ()):
-                budget.acquire()
-            try:
-                response = self.session.post(self.url, data=envelope, timeout=120, headers={
-                    "Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'})
-            except TRANSPORT_ERRORS as error:  # a body dropped mid-way too
-                raise RetriableError(f"{what}: {type(error).__name__}") from error
-            if response.status_code in (401, 403):
-                raise VendorError(f"{what}: HTTP {response.status_code}: {self.url} refused user "
-                                  f"{self.user!r}; check the connection's password and that the "
-                                  "user has the Administrator and Reporting roles")
-            body = _parse(response.content)
-            if body is None:
-                classify(response, what)  # 429/5xx retried, other 4xx fatal
-                # a 200 that is no envelope (cut short by a gateway, a proxy's page) is retried
-                # like http.py's 200 that is not the JSON asked for, then fails naming it
-                raise RetriableError(f"{what}: the answer is not a SOAP envelope: "
-                                     f"{response.text[:200]!r}")
-            fault = body.find(f".//{{{SOAP_ENV}}}Fault")
-            if fault is not None:
-                raise fault_error(fault, what, self.quota_wait_seconds)
-            classify(response, what)
-            returned = body.find(f".//{{{SOAP_ENV}}}Body/*/return")
-            return "" if returned is None else (returned.text or "")
-
-        return self.retry.run(attempt, what, self.sleep)
-
-    def close(self) -> None:
-        self.session.close()
-
-
-class Five9Connector(Connector):
+class Five9Connector(ReportJobSource):
     spec = VENDORS["five9"]
-    overlap_rule = "shorter_wins"  # 1.6: the longer state starts where the shorter one ends
-    row_cap = 50_000  # getReportResultCsv (1.3)
-    state_margin = dt.timedelta(hours=12)  # read before the interval: states running into it
+    row_cap, row_cap_of = 50_000, "getReportResultCsv"  # no paging (1.3): read in halves
     job_timeout_seconds = 1800.0
     quota_wait_seconds = 60.0  # minute counters reset within a minute (1.3)
 
@@ -155,58 +75,48 @@ class Five9Connector(Connector):
                  row_cap: int | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic):
         super().__init__(connection, integration)
-        self.folder = self.options.get("folder_name", "Agent Reports")
-        self.report = self.options.get("report_name", "Agent State Details")
-        self.window = dt.timedelta(hours=min(self.options.get("window_hours", 24), 24))
-        self.min_window = dt.timedelta(minutes=self.options.get("min_window_minutes", 15))
-        self.row_cap = row_cap or self.row_cap
+        self.folder, self.report = self.options["folder_name"], self.options["report_name"]
+        self.where = f"Five9 report {self.folder}/{self.report}"
         self.zone = self.integration.source_zone.key  # the data center's, unless overridden (1.4)
-        self.service = AdminWebService(service_url(connection, self.options["data_center"]),
-                                       connection.login, connection.password,
-                                       quota_wait_seconds=self.quota_wait_seconds,
-                                       sleep=sleep, clock=clock)
+        # criteria select by state START: read 12 h before, for states running into it (1.6)
+        self.windows = WallWindows(dt.timedelta(hours=self.options["window_hours"]),
+                                   lookback=dt.timedelta(hours=12), zone=self.zone)
+        self.min_window = dt.timedelta(minutes=self.options["min_window_minutes"])
+        self.row_cap = row_cap or self.row_cap
+        url = service_url(connection, self.options["data_center"])
+        if not connection.login or not connection.password:
+            raise VendorError(f"Five9 {url}: the connection needs the API user's login and "
+                              "password (HTTP Basic)")
+        http = HttpClient(url, BasicAuth(connection.login, connection.password), timeout=120,
+                          retry=RetryPolicy(max_wait_seconds=max(self.quota_wait_seconds, 1.0)),
+                          sleep=sleep)
+        self.service = SoapService(
+            http, SERVICE_NS, user=connection.login, name="Five9",
+            fault_error=lambda fault, what: fault_error(fault, what, self.quota_wait_seconds),
+            budgets={method: [RateBudget(calls, seconds, clock, sleep) for calls, seconds in limits]
+                     for method, limits in BUDGETS.items()},
+            encodings=("utf-8", "latin-1"),  # 1.4: results may come Latin-1 encoded unsaid
+            refusal_hint="that the user has the Administrator and Reporting roles")
         self.job = ReportJob(
-            name=f"Five9 report {self.folder}/{self.report}", create=self._run_report,
-            is_done=lambda identifier: self.service.call(
-                "isReportRunning", identifier=identifier, timeout=LONG_POLL_SECONDS) == "false",
-            download=lambda identifier: self.service.call("getReportResultCsv",
-                                                          identifier=identifier),
-            poll_seconds=self.options.get("poll_seconds", 1.0),
-            timeout_seconds=self.job_timeout_seconds, sleep=sleep, clock=clock)
+            name=self.where, create=self._run_report,
+            status=lambda identifier: self.service.call(
+                "isReportRunning", identifier=identifier, timeout=LONG_POLL_SECONDS).strip(),
+            status_mapping=REPORT_RUNNING,
+            download=lambda identifier: csv_frame(self.service.call(
+                "getReportResultCsv", identifier=identifier), COLUMNS, self.where),
+            poll_seconds=self.options["poll_seconds"], timeout_seconds=self.job_timeout_seconds,
+            sleep=sleep, clock=clock)
 
-    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        rows = [part for window in report_windows(start - self.state_margin, end, self.window,
-                                                  self.zone)
-                for part in self._read(window)]
-        if not rows:
-            yield empty_raw_events()
-            return
-        yield self._events(pd.concat(rows, ignore_index=True), start, end)
-
-    def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        """``check``: exactly one report run, over the interval and its margin, whatever
-        ``window_hours``, the fall-back or the row cap (1.3: the domain's quotas are shared); a
-        result at the cap is not split but fails, naming it."""
-        window = (start - self.state_margin, end)
-        rows = self._rows(self.job.run(window), window)
-        if len(rows) >= self.row_cap:
-            raise VendorError(
-                f"Five9 report {self.folder}/{self.report}: the check's one report run "
-                f"({window[0]:%Y-%m-%d %H:%M}Z..{window[1]:%Y-%m-%d %H:%M}Z) returned {len(rows)} "
-                f"rows, the {self.row_cap}-row cap of getReportResultCsv; an import splits such "
-                f"windows, check makes no second run: sample a quieter night with --night")
-        return self._events(rows, start, end) if len(rows) else empty_raw_events()
-
-    def _events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        events = self._to_events(rows)
-        overlaps = (events.end_utc > pd.Timestamp(start)) & (events.start_utc < pd.Timestamp(end))
-        return events[overlaps].reset_index(drop=True)
+    def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
+        return wall_middle(*window, self.zone)
 
     def close(self) -> None:
-        self.service.close()
+        self.service.http.close()
 
     def _run_report(self, window: tuple[dt.datetime, dt.datetime]) -> str:
-        start, end = (_criteria_time(moment, self.zone) for moment in window)
+        # xsd:dateTime in the report's zone with its offset: unambiguous in the repeated hour
+        start, end = (pd.Timestamp(moment).tz_convert(self.zone).isoformat(timespec="milliseconds")
+                      for moment in window)
         identifier = self.service.call(
             "runReport", folderName=self.folder, reportName=self.report,
             criteria={"time": {"start": start, "end": end}})
@@ -214,64 +124,23 @@ class Five9Connector(Connector):
             raise VendorError(f"Five9 runReport {self.folder}/{self.report}: no identifier")
         return identifier
 
-    def _read(self, window: tuple[dt.datetime, dt.datetime]) -> list[pd.DataFrame]:
-        """The window's rows; a result at the row cap may be truncated: read it in halves."""
-        start, end = window
-        rows = self._rows(self.job.run(window), window)
-        if len(rows) < self.row_cap:
-            return [rows]
-        middle = _middle(start, end, self.zone)
-        if min(middle - start, end - middle) < self.min_window:
-            raise VendorError(
-                f"Five9 report {self.folder}/{self.report}: {len(rows)} rows for "
-                f"{start:%Y-%m-%d %H:%M:%S}Z..{end:%Y-%m-%d %H:%M:%S}Z reach the "
-                f"{self.row_cap}-row cap of getReportResultCsv and the window cannot be cut "
-                f"below min_window_minutes={self.min_window.total_seconds() / 60:g}; lower it")
-        return self._read((start, middle)) + self._read((middle, end))
-
-    def _rows(self, csv_text: str, window) -> pd.DataFrame:
-        source = f"Five9 report {self.folder}/{self.report} ({window[0]:%Y-%m-%d %H:%M}Z..)"
-        try:
-            frame = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)
-        except pd.errors.EmptyDataError:
-            frame = pd.DataFrame({column: [] for column in COLUMNS}, dtype=object)
-        frame.columns = [str(c).strip() for c in frame.columns]
-        return require_columns(frame, COLUMNS, source)
-
-    def _to_events(self, rows: pd.DataFrame) -> pd.DataFrame:
-        where = f"Five9 report {self.folder}/{self.report}"
-        rows = rows.reset_index(drop=True)
-        local = _local_starts(rows, where)
-        seconds = _seconds(rows["AGENT STATE TIME"], where)
-        state = rows.STATE.str.strip()
-        reason = rows["REASON CODE"].str.strip()
+    def events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+        local = wall_datetimes(rows.DATE, rows.TIME, DATE_FORMATS, self.where)
+        seconds = hms_seconds(rows["AGENT STATE TIME"], self.where, "AGENT STATE TIME")
+        state, reason = rows.STATE.str.strip(), rows["REASON CODE"].str.strip()
         has_reason = reason.ne("")
         activity = state.where(~has_reason, state + "/" + reason)
-        frame = pd.DataFrame({"agent": rows.AGENT, "local": local, "seconds": seconds,
-                              "activity": activity})
-        # 1.6: states of one agent starting in the same second are parallel (Ready 5 s and On
-        # Call); the shorter-wins rule makes them one span from that start to the longest one's
-        # end, so the chain sees that span, not an overlap. The same state twice at one wall
-        # time is the repeated hour's two occurrences, not parallel: those rows stay apart.
-        twice = frame.duplicated(["agent", "local", "activity"], keep=False)
-        apart = twice.groupby([frame.agent, frame.local]).transform("any")
-        frame["part"] = np.where(apart, np.arange(len(frame)), -1)
-        key = ["agent", "local", "part"]
-        spans = frame.groupby(key, sort=False).seconds.max().astype("float64").reset_index()
         # 1.4, 1.6: the repeated hour is placed from each agent's chain of states, whatever
-        # window (and whichever reading of criteria.time) returned the row
-        spans["start_utc"] = chain_to_utc(spans[["agent", "local", "seconds"]], self.zone,
-                                          agent="agent", local_start="local", seconds="seconds",
-                                          source=where)  # identical rows must look identical
-        start_utc = frame.merge(spans[key + ["start_utc"]], how="left", on=key).start_utc
-        return conform_raw_events(pd.DataFrame({
-            "external_user_id": rows.AGENT,
-            "vendor_activity_id": frame.activity,
-            "vendor_activity_name": state,
-            "reason": reason.where(has_reason, None),
-            "start_utc": start_utc,
-            "end_utc": start_utc + pd.to_timedelta(frame.seconds, unit="s"),
-        }))
+        # window (and whichever reading of criteria.time) returned the row; states starting in
+        # one second are parallel (Ready 5 s and On Call)
+        start_utc = chain_to_utc(pd.DataFrame({"agent": rows.AGENT, "local": local,
+                                               "seconds": seconds, "activity": activity}),
+                                 self.zone, agent="agent", local_start="local",
+                                 seconds="seconds", parallel="activity", source=self.where)
+        return pd.DataFrame({
+            "external_user_id": rows.AGENT, "vendor_activity_id": activity,
+            "vendor_activity_name": state, "reason": reason.where(has_reason, None),
+            "start_utc": start_utc, "end_utc": start_utc + pd.to_timedelta(seconds, unit="s")})
 
 
 def service_url(connection: ConnectionInfo, data_center: str) -> str:
@@ -297,122 +166,18 @@ def service_url(connection: ConnectionInfo, data_center: str) -> str:
     return url
 
 
-def report_windows(start: dt.datetime, end: dt.datetime, step: dt.timedelta,
-                   zone: str) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Windows of at most ``step`` (an hour more next to a fall-back), also cut where the
-    report's zone falls back (1.6). A bound whose wall time is before the previous bound's (in
-    the first occurrence of the repeated hour, before the cut) is dropped: read as wall time,
-    the windows would cover part of that hour twice."""
-    bounds = sorted({start, end, *fall_back_instants(zone, start, end),
-                     *(lo for lo, _ in split_windows(start, end, step))})
-    kept = [bounds[0]]
-    for bound in bounds[1:]:
-        if _wall(bound, zone) >= _wall(kept[-1], zone):
-            kept.append(bound)
-        elif bound == end:  # the end inside the repeated hour: read to its second occurrence
-            kept.append(max(end, kept[-1] + dt.timedelta(hours=1)))
-    return list(zip(kept[:-1], kept[1:]))
-
-
-def _wall(moment: dt.datetime, zone: str) -> pd.Timestamp:
-    return pd.Timestamp(moment).tz_convert(zone).tz_localize(None)
-
-
-def _middle(start: dt.datetime, end: dt.datetime, zone: str) -> dt.datetime:
-    """Where a window at the row cap is halved: its middle, unless that is in the first
-    occurrence of a repeated hour (its wall time after the end's, see ``report_windows``);
-    then the fall-back instant or the start of that hour, if inside the window."""
-    middle = start + dt.timedelta(seconds=(end - start).total_seconds() // 2)
-    candidates = [middle]
-    for cut in fall_back_instants(zone, start - dt.timedelta(hours=1),
-                                  end + dt.timedelta(hours=1)):
-        candidates += [cut, cut - dt.timedelta(hours=1)]
-    good = [c for c in candidates
-            if start < c < end and _wall(start, zone) <= _wall(c, zone) <= _wall(end, zone)]
-    return min(good, key=lambda c: abs(c - middle)) if good else middle
-
-
-def fall_back_instants(zone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """Instants in ``(start, end)`` where the zone's UTC offset decreases (wall time repeats)."""
-    grid = pd.date_range(pd.Timestamp(start).floor("15min"), pd.Timestamp(end).ceil("15min"),
-                         freq="15min")
-    offset = grid.tz_convert(zone).tz_localize(None) - grid.tz_localize(None)
-    drops = grid[1:][offset[1:] < offset[:-1]]
-    return [moment.to_pydatetime() for moment in drops
-            if pd.Timestamp(start) < moment < pd.Timestamp(end)]
-
-
-def _criteria_time(moment: dt.datetime, zone: str) -> str:
-    """xsd:dateTime in the report's zone with its offset: unambiguous in the repeated hour."""
-    return pd.Timestamp(moment).tz_convert(zone).isoformat(timespec="milliseconds")
-
-
-def _local_starts(rows: pd.DataFrame, where: str) -> pd.Series:
-    """DATE + TIME as naive wall time; DATE in either documented format (1.4), row by row."""
-    date, clock = rows.DATE.str.strip(), rows.TIME.str.strip()
-    day = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
-    for pattern in DATE_FORMATS:
-        day = day.fillna(pd.to_datetime(date, format=pattern, errors="coerce"))
-    if day.isna().any():
-        raise VendorError(f"{where}: DATE must be {' or '.join(DATE_FORMATS.values())}, got "
-                          f"{date[day.isna()].iloc[0]!r}")
-    bad = ~clock.str.fullmatch(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d")
-    if bad.any():
-        raise VendorError(f"{where}: TIME must be HH:MM:SS, got {clock[bad].iloc[0]!r}")
-    return day + pd.to_timedelta(clock)
-
-
-def _seconds(values: pd.Series, where: str) -> pd.Series:
-    """``HH:MM:SS`` (hours may pass 24) as seconds."""
-    parts = values.str.strip().str.extract(r"^(\d+):(\d{2}):(\d{2})$")
-    bad = parts[0].isna()
-    if bad.any():
-        raise VendorError(f"{where}: AGENT STATE TIME must be HH:MM:SS, got e.g. "
-                          f"{values[bad].iloc[0]!r}")
-    parts = parts.astype("int64")
-    return parts[0] * 3600 + parts[1] * 60 + parts[2]
-
-
-def fault_error(fault: ET.Element, what: str, quota_wait_seconds: float) -> VendorError:
+def fault_error(fault: Fault, what: str, quota_wait_seconds: float) -> VendorError:
     """What a SOAP fault means: told by its typed ``<detail>`` (1.4), by the faultstring's
     words only when no typed fault came. Quota: retried after a wait (counters reset each
     minute, 1.3); not ready: a wait; anything else: fatal."""
-    text = (fault.findtext("faultstring") or "").strip()
-    detail = fault.find("detail")
-    typed = next((child for child in (detail if detail is not None else [])
-                  if child.tag.split("}")[-1].endswith("Fault")), None)
-    if typed is not None:
-        kind = typed.tag.split("}")[-1]
-        fields = ", ".join(f"{child.tag.split('}')[-1]}={(child.text or '').strip()}"
-                           for child in typed if child.tag.split("}")[-1] != "message")
-        message = (typed.findtext("message") or text).strip()
-        said = f"{kind}: {message}" + (f" ({fields})" if fields else "")
-        if kind == NOT_READY_FAULT:
-            return JobNotReady(f"{what}: {said}")
-        if kind == QUOTA_FAULT:
-            return RetriableError(f"{what}: quota fault {said}", quota_wait_seconds)
-        return VendorError(f"{what}: SOAP fault {said}")
-    if NOT_READY.search(text):
-        return JobNotReady(f"{what}: {text}")
-    if QUOTA.search(text):
-        return RetriableError(f"{what}: quota fault: {text}", quota_wait_seconds)
-    return VendorError(f"{what}: SOAP fault: {text}")
-
-
-def _xml(params: dict) -> str:
-    return "".join(f"<{key}>{_xml(value) if isinstance(value, dict) else escape(str(value))}"
-                   f"</{key}>" for key, value in params.items())
-
-
-def _parse(content: bytes) -> ET.Element | None:
-    """The envelope; bytes are UTF-8, else Latin-1 (1.4: results may come Latin-1 encoded)."""
-    if not content:
-        return None
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        text = content.decode("latin-1")
-    try:
-        return ET.fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
-    except ET.ParseError:
-        return None
+    if fault.kind == NOT_READY_FAULT:
+        return JobNotReady(f"{what}: {fault}")
+    if fault.kind == QUOTA_FAULT:
+        return RetriableError(f"{what}: quota fault {fault}", quota_wait_seconds)
+    if fault.kind is not None:
+        return VendorError(f"{what}: SOAP fault {fault}")
+    if NOT_READY.search(fault.faultstring):
+        return JobNotReady(f"{what}: {fault}")
+    if QUOTA.search(fault.faultstring):
+        return RetriableError(f"{what}: quota fault: {fault}", quota_wait_seconds)
+    return VendorError(f"{what}: SOAP fault: {fault}")

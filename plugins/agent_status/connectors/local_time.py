@@ -11,15 +11,21 @@ starting where the previous one ended, i.e. a logout). The cheapest placement is
 the order the rows came in; when two different placements are equally cheap (e.g. a short
 session entirely inside the repeated hour, alone between two logouts) the data cannot decide and
 the import fails, naming the agent and the wall times, rather than guess.
+
+A vendor that selects rows by a window given in its local time (Five9 1.6) reads windows cut
+where the zone falls back, whose bounds' wall times never go back (``WallWindows``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import VendorError
+from agent_status.connectors.windows import Windows, split_windows
 
 # a search over more partial timelines than this means the data is not a timeline at all
 MAX_STATES = 200_000
@@ -37,14 +43,37 @@ def localize(local: pd.Series, zone) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 def chain_to_utc(frame: pd.DataFrame, zone, *, agent: str, local_start: str, seconds: str,
-                 order: str | None = None, source: str = "local times") -> pd.Series:
+                 order: str | None = None, parallel: str | None = None,
+                 source: str = "local times") -> pd.Series:
     """UTC start of each row, given its agent, local start and duration in seconds (NaN: still
     running), in any row order; ``order``: the vendor's sequence of rows with one wall time
-    (Avaya's WMODE_SEQ), which decides before their end times do; ``source`` names the data in
-    errors."""
+    (Avaya's WMODE_SEQ), which decides before their end times do; ``parallel``: the label of
+    states that may run side by side (``parallel_spans``); ``source`` names the data in errors."""
+    if parallel is not None:
+        return _parallel_chain(frame, zone, agent, local_start, seconds, parallel, source)
     start, _ = _place(frame, zone, agent=agent, local_start=local_start, seconds=seconds,
                       order=order, source=source)
     return start
+
+
+def _parallel_chain(frame: pd.DataFrame, zone, agent: str, local_start: str, seconds: str,
+                    label: str, source: str) -> pd.Series:
+    """States of one agent starting at one wall time with different labels are parallel (Five9
+    1.6: Ready 5 s and On Call): one span from that start to the longest one's end, so the
+    chain sees that span, not an overlap. The same label twice at one wall time is the repeated
+    hour's two occurrences, not parallel: those rows stay apart."""
+    twice = frame.duplicated([agent, local_start, label], keep=False)
+    apart = twice.groupby([frame[agent], frame[local_start]]).transform("any")
+    key = ["agent", "local", "part"]
+    rows = pd.DataFrame({"agent": frame[agent], "local": frame[local_start],
+                         "part": np.where(apart, np.arange(len(frame)), -1),
+                         "seconds": frame[seconds]})
+    spans = rows.groupby(key, sort=False).seconds.max().astype("float64").reset_index()
+    spans["start_utc"] = chain_to_utc(spans[["agent", "local", "seconds"]], zone, agent="agent",
+                                      local_start="local", seconds="seconds",
+                                      source=source)  # identical rows must look identical
+    return rows.merge(spans[key + ["start_utc"]], how="left", on=key).start_utc.set_axis(
+        frame.index)
 
 
 def spans_to_utc(frame: pd.DataFrame, zone, *, agent: str, start: str, end: str,
@@ -53,6 +82,63 @@ def spans_to_utc(frame: pd.DataFrame, zone, *, agent: str, start: str, end: str,
     fall-back hour a wall time is one instant, and a span across the spring-forward gap simply
     gets its true (shorter) length."""
     return _place(frame, zone, agent=agent, local_start=start, local_end=end, source=source)
+
+
+def wall_windows(start: dt.datetime, end: dt.datetime, step: dt.timedelta,
+                   zone: str) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Windows of at most ``step`` (an hour more next to a fall-back), also cut where ``zone``
+    falls back, for a vendor that may read a window's bounds as wall time (Five9 1.6). A bound
+    whose wall time is before the previous bound's (in the first occurrence of the repeated
+    hour, before the cut) is dropped: read as wall time, the windows would cover part of that
+    hour twice."""
+    bounds = sorted({start, end, *fall_back_instants(zone, start, end),
+                     *(lo for lo, _ in split_windows(start, end, step))})
+    kept = [bounds[0]]
+    for bound in bounds[1:]:
+        if wall_time(bound, zone) >= wall_time(kept[-1], zone):
+            kept.append(bound)
+        elif bound == end:  # the end inside the repeated hour: read to its second occurrence
+            kept.append(max(end, kept[-1] + dt.timedelta(hours=1)))
+    return list(zip(kept[:-1], kept[1:]))
+
+
+@dataclass(frozen=True)
+class WallWindows(Windows):
+    """``Windows`` whose bounds' wall times in ``zone`` never go back (``wall_windows``)."""
+
+    zone: str = field(default="UTC", kw_only=True)
+
+    def over(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+        return wall_windows(start - self.lookback, end + self.lookahead, self.step, self.zone)
+
+
+def wall_time(moment: dt.datetime, zone: str) -> pd.Timestamp:
+    """The naive wall time of ``moment`` in ``zone``."""
+    return pd.Timestamp(moment).tz_convert(zone).tz_localize(None)
+
+
+def wall_middle(start: dt.datetime, end: dt.datetime, zone: str) -> dt.datetime:
+    """Where a window of ``wall_windows`` is halved: its middle, unless that is in the first
+    occurrence of a repeated hour (its wall time after the end's); then the fall-back instant
+    or the start of that hour, if inside the window."""
+    middle = start + dt.timedelta(seconds=(end - start).total_seconds() // 2)
+    candidates = [middle]
+    for cut in fall_back_instants(zone, start - dt.timedelta(hours=1),
+                                  end + dt.timedelta(hours=1)):
+        candidates += [cut, cut - dt.timedelta(hours=1)]
+    good = [c for c in candidates if start < c < end
+            and wall_time(start, zone) <= wall_time(c, zone) <= wall_time(end, zone)]
+    return min(good, key=lambda c: abs(c - middle)) if good else middle
+
+
+def fall_back_instants(zone: str, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Instants in ``(start, end)`` where the zone's UTC offset decreases (wall time repeats)."""
+    grid = pd.date_range(pd.Timestamp(start).floor("15min"), pd.Timestamp(end).ceil("15min"),
+                         freq="15min")
+    offset = grid.tz_convert(zone).tz_localize(None) - grid.tz_localize(None)
+    drops = grid[1:][offset[1:] < offset[:-1]]
+    return [moment.to_pydatetime() for moment in drops
+            if pd.Timestamp(start) < moment < pd.Timestamp(end)]
 
 
 @dataclass(frozen=True)

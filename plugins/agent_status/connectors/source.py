@@ -93,6 +93,12 @@ class Source(Connector):
         return events.assign(
             external_user_id=self.directory.identify(events.external_user_id))
 
+    def read_windows(self, windows: list[tuple[dt.datetime, dt.datetime]]) -> Iterable[Sized]:
+        """Every window's pages, in window order: one window after the other (a report-job
+        source runs several jobs at once)."""
+        for window in windows:
+            yield from self.read(window)
+
     def unseen_beginnings(self, events: pd.DataFrame, start: dt.datetime) -> list[str]:
         """Agents whose first status read starts after ``start``: either a status begun before
         the lookback was not read, or they are new. The log cannot tell which, so this is a
@@ -117,21 +123,25 @@ class Source(Connector):
 
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         parsed, pages, held = [], [], 0
-        for window in self.windows.over(start, end):
-            for page in self.read(window):
-                pages.append(page)
-                held += len(page)
-                if self.chunk_records and held >= self.chunk_records:
-                    parsed.append(self.parse(pages))
-                    pages, held = [], 0
+        for page in self.read_windows(self.windows.over(start, end)):
+            pages.append(page)
+            held += len(page)
+            if self.chunk_records and held >= self.chunk_records:
+                parsed.append(self.parse(pages))
+                pages, held = [], 0
         if pages or not parsed:
             parsed.append(self.parse(pages))
         frame = parsed[0] if len(parsed) == 1 else pd.concat(parsed, ignore_index=True)
-        events = self.events(frame, start, end)
+        yield self.finish(frame, start, end)
+
+    def finish(self, frame: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
+        """The parsed frame as conformed raw events overlapping ``[start, end)``."""
+        events = self.events(frame, start, end) if len(frame) else empty_raw_events()
         if self.lookback_option:
             self.warnings = self.unseen_beginnings(events, start)
         events = overlapping(events, start, end) if len(events) else events
-        yield conform_raw_events(self.identify(events)) if len(events) else empty_raw_events()
+        return conform_raw_events(self.identify(events)) if len(events) else empty_raw_events()
 
 
 class RestSource(Source):

@@ -1,55 +1,44 @@
 """Talkdesk: agent statuses from Explore ``user_status`` report jobs (vendors.md 4).
 
 The contract, as the API pages tell it:
-- OAuth2 client credentials (connection login/password = client id/secret, HTTP Basic) with
-  scopes ``data-reports:read data-reports:write``, at extra ``auth_url`` (or ``token_url``), else
-  ``https://{account}.talkdeskid.com/oauth/token`` (extra ``account``) in the data center of
-  extra ``region``; the API at the connection host, else that region's API host (4.2);
-- a report job (4.3), run by ``report_job.ReportJob``: ``POST /data/reports/user_status/jobs``
-  with ``timezone`` UTC (times then need no zone) and a ``timespan`` of at most a month
-  (``window_days``, at most 31); ``GET .../jobs/{id}`` answers 200 with the status while the
-  job runs (created, processing, uploading; statuses outside the documented list, such as the
-  older API's ``sending``, count as running, bounded by the job timeout; failed, canceled and
-  deleted are fatal) and, once it is done, redirects (300 in the current reference, 303 in the
-  older guide) to ``.../files/{id}``, which is never followed blindly: a 200 with status
-  ``done`` is taken as done too. ``.../files/{id}`` (with the bearer token) answers 200 with
-  the report or redirects (302/303) to a short-lived signed storage URL, fetched at once and
-  without the bearer token (the signature is the credential); an expired link is asked for
-  again. Neither the signed URL nor the token ever reaches a message or a log line;
+- OAuth2 client credentials (login/password = client id/secret) with scopes
+  ``data-reports:read data-reports:write``, at extra ``auth_url`` (or ``token_url``), else at
+  extra ``account``'s token URL in extra ``region``; the API at the host, else the region's (4.2);
+- a report job (4.3): ``POST .../user_status/jobs`` in ``timezone`` UTC over at most a month;
+  ``GET .../jobs/{id}`` answers the status while the job runs (statuses outside the documented
+  list, such as the older API's ``sending``, count as running within the job timeout) and,
+  once done, redirects (300 now, 303 in the older guide) to ``.../files/{id}``, never followed
+  blindly; a 200 "done" is done too. The file is served directly or redirected (302/303) to a
+  short-lived signed URL, fetched without the bearer token (``http.HttpClient.file``); an
+  expired link is asked for again. Neither the URL nor the token reaches a message or a log;
 - at most ``max_concurrent_jobs`` jobs at once (Talkdesk allows 15); a 429 beyond is retried;
-- records are selected by END time (4.3): a status running out of the interval ends after it,
-  so a margin is read after it (and before, to join split records); a status still open at job
-  time is not there at all, and a status that ends after the run's nights comes with a later
-  run, which reads again every older night it covers (``VendorSpec.selects_by``, tasks.extract);
-- a status is split into contiguous records of the same label at a month change and on a team
-  or campaign change (4.6): they are joined back here.
+- records are selected by END time (4.3): a status still open at job time is not there, and
+  one that ends later comes with a later run, which reads every older night it covers again
+  (``VendorSpec.selects_by``, tasks.extract); a status is split at month, team and campaign
+  changes (4.6): joined back here.
 The activity id is the ``status_label`` itself; custom statuses are activities of their own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import logging
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
-from urllib.parse import urljoin, urlsplit
+from collections.abc import Callable
 
 import pandas as pd
-import requests
 
 from agent_status.config import Integration
 from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
-from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
-from agent_status.connectors.http import HttpClient, RetriableError, RetryPolicy
+from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.fields import csv_frame, iso_times
+from agent_status.connectors.http import REDIRECTS, HttpClient, location, signed_content
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.report_job import JobNotReady, ReportJob
+from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob, ReportJobSource
 from agent_status.connectors.sql import require_columns
-from agent_status.connectors.windows import split_windows
-from agent_status.frames import conform_raw_events, empty_raw_events
+from agent_status.connectors.timeline import merge_touching_runs
+from agent_status.connectors.windows import Windows
 
 REGIONS = {"us": ("talkdeskid.com", "api.talkdeskapp.com"),  # 4.2
            "eu": ("talkdeskid.eu", "api.talkdeskapp.eu"),
@@ -57,19 +46,19 @@ REGIONS = {"us": ("talkdeskid.com", "api.talkdeskapp.com"),  # 4.2
 SCOPES = "data-reports:read data-reports:write"
 JOBS = "/data/reports/user_status/jobs"
 FILES = "/data/reports/user_status/files"
-RUNNING = {"created", "processing", "uploading"}
-FAILED = {"failed", "canceled", "deleted"}
-# the job-status call's "done, the file is at Location" (4.3: 300 now, 303 in the older guide)
-REDIRECTS = {300, 301, 302, 303, 307, 308}
+# the job statuses of the reference (4.3); others, such as the older API's "sending", count as
+# running, bounded by the job timeout
+STATUSES = {**dict.fromkeys(("created", "processing", "uploading"), JobStatus.RUNNING),
+            "done": JobStatus.COMPLETED,
+            **dict.fromkeys(("failed", "canceled", "deleted"), JobStatus.FAILED)}
 MAX_WINDOW_DAYS = 31  # at most a month per job (4.3)
 MAX_CONCURRENT_JOBS = 15
 COLUMNS = {"user_email": "text", "status_label": "text", "status_start_at": "text",
            "status_end_at": "text"}
 
 
-class TalkdeskConnector(Connector):
+class TalkdeskConnector(ReportJobSource):
     spec = VENDORS["talkdesk"]
-    status_margin = dt.timedelta(hours=12)  # a status running out of the interval (4.3)
 
     def __init__(self, connection: ConnectionInfo, integration: Integration, *,
                  sleep: Callable[[float], None] = time.sleep,
@@ -79,47 +68,39 @@ class TalkdeskConnector(Connector):
         self.auth = OAuthClientCredentials(token_url, connection.login, connection.password,
                                            scope=SCOPES)
         self.http = HttpClient(api_url, self.auth, sleep=sleep)
-        self.files = requests.Session()  # signed URLs: no bearer token goes there (4.3)
         self._locations: dict[str, str] = {}  # job id -> where its done-redirect pointed
         self._locations_lock = threading.Lock()
-        _hide_signed_urls_in_urllib3_log()
-        self.retry, self.sleep = RetryPolicy(), sleep
-        self.window = dt.timedelta(days=min(self.options.get("window_days", MAX_WINDOW_DAYS),
-                                            MAX_WINDOW_DAYS))
+        # selected by END time (4.3): 12 h after the interval for statuses running out of it,
+        # and before it, to join split records
+        self.windows = Windows(dt.timedelta(days=min(self.options["window_days"],
+                                                     MAX_WINDOW_DAYS)),
+                               lookback=dt.timedelta(hours=12), lookahead=dt.timedelta(hours=12))
         self.job = ReportJob(
-            name="Talkdesk user_status report", create=self._create, is_done=self._is_done,
-            download=self._download, poll_seconds=self.options.get("poll_seconds", 5.0),
+            name="Talkdesk user_status", create=self._create, status=self._status,
+            status_mapping=STATUSES, unknown_status=JobStatus.RUNNING, download=self._download,
+            poll_seconds=self.options["poll_seconds"],
             timeout_seconds=float(self.options["job_timeout_seconds"]),
-            max_concurrent=min(self.options.get("max_concurrent_jobs", MAX_CONCURRENT_JOBS),
-                               MAX_CONCURRENT_JOBS),
+            max_concurrent=min(self.options["max_concurrent_jobs"], MAX_CONCURRENT_JOBS),
             sleep=sleep, clock=clock)
 
-    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        windows = split_windows(start - self.status_margin, end + self.status_margin,
-                                self.window)
-        records = [frame for frame in self.job.run_all(windows) if len(frame)]
-        if not records:
-            yield empty_raw_events()
-            return
-        statuses = join_split_records(pd.concat(records, ignore_index=True))
-        events = conform_raw_events(pd.DataFrame({
-            "external_user_id": statuses.user_email,
-            "vendor_activity_id": statuses.status_label,
-            "vendor_activity_name": statuses.status_label,
-            "reason": None,
-            "start_utc": statuses.start_utc, "end_utc": statuses.end_utc}))
-        overlaps = (events.end_utc.isna() | (events.end_utc > pd.Timestamp(start))) & (
-            events.start_utc < pd.Timestamp(end))
-        yield events[overlaps].reset_index(drop=True)
+    def events(self, records: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
+        # a status is split at month, team and campaign changes (4.6): joined back
+        statuses = merge_touching_runs(records, ["user_email"], ["status_label"])
+        return pd.DataFrame({
+            "external_user_id": statuses.user_email, "vendor_activity_id": statuses.status_label,
+            "vendor_activity_name": statuses.status_label, "reason": None,
+            "start_utc": statuses.start_utc, "end_utc": statuses.end_utc})
 
     def close(self) -> None:
         self.http.close()
-        self.files.close()
 
     # -- the job -----------------------------------------------------------------------------
 
     def _create(self, window: tuple[dt.datetime, dt.datetime]) -> str:
-        start, end = (_utc_text(moment) for moment in window)
+        # bounds in the job's time zone, UTC (4.6: no DST ambiguity)
+        start, end = (pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S")
+                      for moment in window)
         answer = self.http.post_json(JOBS, {
             "name": f"agent-status user_status {start}..{end}", "timezone": "UTC",
             "format": "json", "timespan": {"from": start, "to": end}})
@@ -128,16 +109,14 @@ class TalkdeskConnector(Connector):
             raise VendorError(f"Talkdesk POST {JOBS}: no job id in {str(answer)[:200]}")
         return job_id
 
-    def _is_done(self, job_id: str) -> bool:
+    def _status(self, job_id: str) -> str:
         answer = self.http.request("GET", f"{JOBS}/{job_id}", allow_redirects=False)
-        if answer.status_code in REDIRECTS:  # done: the file is at Location (4.3)
-            location = answer.headers.get("Location")
-            if not location:
-                raise VendorError(f"Talkdesk user_status job {job_id}: HTTP "
-                                  f"{answer.status_code} without a Location header")
+        where = f"Talkdesk user_status job {job_id}"
+        # done: the file is at Location (4.3: 300 now, 303 in the older guide)
+        if answer.status_code in REDIRECTS:
             with self._locations_lock:
-                self._locations[job_id] = urljoin(answer.url or self.http.url(JOBS), location)
-            return True
+                self._locations[job_id] = location(answer, where)
+            return "done"
         try:
             job = answer.json()
         except ValueError as error:
@@ -146,61 +125,19 @@ class TalkdeskConnector(Connector):
         job = (job.get("job") or job) if isinstance(job, dict) else {}
         status = str(job.get("status") or "").lower()
         if not status:
-            raise VendorError(f"Talkdesk user_status job {job_id}: no 'status' in the answer "
-                              f"(keys {sorted(job)[:10]})")
+            raise VendorError(f"{where}: no 'status' in the answer (keys {sorted(job)[:10]})")
         if job.get("timezone", "UTC") != "UTC":  # times are read as UTC (4.4)
-            raise VendorError(f"Talkdesk user_status job {job_id} runs in time zone "
-                              f"{job['timezone']!r}, not the UTC asked for")
-        if status in FAILED:
-            raise VendorError(f"Talkdesk user_status job {job_id} ended {status!r}")
-        if status == "done":  # a 200 with status done (the reference's status list, 4.3)
-            return True
-        if status not in RUNNING:  # e.g. the older API's "sending" (4.3): still running
-            raise JobNotReady(f"status {status!r}, not a documented one, taken as running")
-        return False
+            raise VendorError(f"{where} runs in time zone {job['timezone']!r}, not the UTC "
+                              "asked for")
+        return status
 
     def _download(self, job_id: str) -> pd.DataFrame:
-        with self._locations_lock:  # asked again after an expired link: the canonical URL
-            location = self._locations.pop(job_id, None) or self.http.url(f"{FILES}/{job_id}")
-        if _origin(location) != _origin(self.http.base_url):  # signed storage already
-            content = self._signed_file(location, job_id)
-        else:
-            link = self.http.request("GET", location, allow_redirects=False)
-            if link.status_code in REDIRECTS:  # to signed storage (4.3: 302 or 303)
-                if not link.headers.get("Location"):
-                    raise VendorError(f"Talkdesk user_status job {job_id}: file answer HTTP "
-                                      f"{link.status_code} without a Location header")
-                content = self._signed_file(urljoin(link.url or location,
-                                                    link.headers["Location"]), job_id)
-            else:
-                content = link.content  # served directly, with our own credentials (4.3)
-        return _records(content, f"Talkdesk user_status job {job_id}")
-
-    def _signed_file(self, url: str, job_id: str) -> bytes:
-        """The signed storage URL, without the bearer token; never named in a message: the
-        URL is a key (4.3), so no exception is chained to one that carries it."""
-        what = f"Talkdesk user_status job {job_id}: signed file"
-
-        def attempt() -> bytes:
-            try:
-                response = self.files.get(url, timeout=300)
-            except requests.RequestException as error:  # its message quotes the URL
-                if isinstance(error, (requests.ConnectionError, requests.Timeout,
-                                      requests.exceptions.ChunkedEncodingError)):
-                    raise RetriableError(f"{what}: {type(error).__name__}") from None
-                raise VendorError(f"{what}: {type(error).__name__}") from None
-            code = response.status_code
-            if code == 403:  # expired or used: ask for a new link (4.3)
-                raise JobNotReady(f"{what}: link refused (HTTP 403, expired?)", 0.0)
-            if code == 429 or code >= 500:
-                raise RetriableError(f"{what}: HTTP {code}")
-            if code >= 300:  # the storage's error code only: its message may quote the URL
-                error = re.search(r"<Code>([A-Za-z]{1,64})</Code>", response.text[:2000])
-                raise VendorError(f"{what}: HTTP {code}"
-                                  + (f" {error.group(1)}" if error else ""))
-            return response.content
-
-        return self.retry.run(attempt, what, self.sleep)
+        """The file at the done-redirect's Location, else (asked again after an expired link)
+        at its canonical URL; served directly or from signed storage, 302 or 303 (4.3)."""
+        with self._locations_lock:
+            url = self._locations.pop(job_id, None) or self.http.url(f"{FILES}/{job_id}")
+        where = f"Talkdesk user_status job {job_id}"
+        return _records(self.http.file(url, where, read_signed=_stored_file), where)
 
 
 def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
@@ -222,77 +159,30 @@ def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
     return token_url, api_url
 
 
-def join_split_records(records: pd.DataFrame) -> pd.DataFrame:
-    """One row per status: contiguous records of one user with the same label are one status
-    (split at month, team and campaign changes, 4.6), as are copies of one record."""
-    records = records.drop_duplicates(["user_email", "status_label", "start_utc", "end_utc"])
-    records = records.sort_values(["user_email", "start_utc", "end_utc"]).reset_index(drop=True)
-    continues = (records.user_email.eq(records.user_email.shift())
-                 & records.status_label.eq(records.status_label.shift())
-                 & records.start_utc.eq(records.end_utc.shift()))
-    first = records.index[~continues]
-    last = records.index[~continues.shift(-1, fill_value=False)]
-    statuses = records.loc[first, ["user_email", "status_label", "start_utc"]].reset_index(
-        drop=True)
-    statuses["end_utc"] = records.end_utc.loc[last].to_numpy()
-    return statuses
-
-
 def _records(content: bytes, where: str) -> pd.DataFrame:
     """The report file (JSON ``{"entries": [...]}``, a JSON list, or CSV), times in UTC."""
     text = content.decode("utf-8")
     if text.lstrip()[:1] in ("{", "["):
         document = json.loads(text)
         entries = document.get("entries", []) if isinstance(document, dict) else document
-        frame = pd.DataFrame(entries, columns=list(COLUMNS) if not entries else None)
-    elif text.strip():
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = require_columns(pd.DataFrame(entries, columns=None if entries else list(COLUMNS)),
+                                COLUMNS, where)
     else:
-        frame = pd.DataFrame({column: [] for column in COLUMNS})
-    frame = require_columns(frame, COLUMNS, where)
-    try:
-        start = pd.to_datetime(frame.status_start_at, format="ISO8601", utc=True)
-        end = pd.to_datetime(frame.status_end_at.replace("", None), format="ISO8601", utc=True)
-    except ValueError as error:
-        raise VendorError(f"{where}: status_start_at/status_end_at are not timestamps "
-                          f"({error})") from error
-    return pd.DataFrame({"user_email": frame.user_email, "status_label": frame.status_label,
-                         "start_utc": start.astype("datetime64[us, UTC]"),
-                         "end_utc": end.astype("datetime64[us, UTC]")})
+        frame = csv_frame(text, COLUMNS, where)
+
+    def name(field: str) -> Callable[[int], str]:
+        return lambda row: f"{where}: record {row} {field}"
+
+    return pd.DataFrame({
+        "user_email": frame.user_email, "status_label": frame.status_label,
+        "start_utc": iso_times(frame.status_start_at, name("status_start_at"), required=True),
+        "end_utc": iso_times(frame.status_end_at.replace("", None), name("status_end_at"),
+                             required=False)})
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    """Where a URL points (scheme, host, port): the bearer token goes to the API's only."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or {"https": 443,
-                                                                  "http": 80}.get(scheme)
+def _stored_file(response, what: str) -> bytes:
+    if response.status_code == 403:  # expired or used: ask for a new link (4.3)
+        raise JobNotReady(f"{what}: link refused (HTTP 403, expired?)", 0.0)
+    return signed_content(response, what)
 
 
-class _SignedUrlFilter(logging.Filter):
-    """urllib3 logs each request line, query string included, at DEBUG: a signed URL's query
-    is its signature (4.3), so it is cut from every urllib3 record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(_QUERY.sub(r"\1?<query hidden>", a) if isinstance(a, str)
-                                else a for a in record.args)
-        if isinstance(record.msg, str) and "?" in record.msg:
-            record.msg = _QUERY.sub(r"\1?<query hidden>", record.msg)
-        return True
-
-
-_QUERY = re.compile(r"(\S*?)\?\S*")
-_FILTER = _SignedUrlFilter()
-
-
-def _hide_signed_urls_in_urllib3_log() -> None:
-    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-
-
-def _utc_text(moment: dt.datetime) -> str:
-    """A timespan bound in the job's time zone, UTC (4.6: no DST ambiguity)."""
-    return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S")
