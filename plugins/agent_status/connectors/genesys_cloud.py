@@ -1,30 +1,7 @@
 """Genesys Cloud: agent status history from the analytics user-details query (vendors.md 2).
 
-The contract, as the API pages tell it:
-- OAuth2 client credentials (connection login/password) at ``https://login.{region}/oauth/token``
-  (or extra ``auth_url``, formerly ``token_url``); the API at the connection host, else
-  ``https://api.{region}`` (2.2).
-- ``GET /api/v2/users`` maps ``userId`` to ``username``, the identifier statuses are matched on
-  (0.1, 2.4); ``state=any`` so that agents deactivated since still resolve.
-- ``POST /api/v2/analytics/users/details/query`` over windows of at most 7 days, the limit of
-  an unfiltered query (2.3), paged until an EMPTY page: a status spanning several days is
-  stored on its start day and on its end day and de-duplicated after paging, so pages come
-  back short while more follow (2.3). The same status comes back on several pages and in
-  every window it overlaps (even one it spans whole), always with its full start and end; it
-  is kept once per (userId, kind, startTime) (2.6).
-- Paging can neither end early unseen nor run forever (issue 9, ``PageNumberPaginator``):
-  ``totalHits`` is approximate (2.3), so the pages read are held to it within option
-  ``total_hits_tolerance``; ``max_pages`` bounds an answer without it. The users listing stops
-  at its ``pageCount`` and must list its ``total``.
-
-One effective timeline per user (2.6, the rule Verint applies; ``timeline.layered_timeline``):
-outside an ON_QUEUE presence the ``systemPresence`` (AVAILABLE, BREAK, MEAL...) is the state,
-its ``organizationPresenceId`` the reason; within one, each routing-status segment is
-(``ON_QUEUE/IDLE``, ``ON_QUEUE/INTERACTING``...; OFF_QUEUE, the instant around going on queue,
-counts as none), and uncovered parts are plain ``ON_QUEUE`` inside the extracted interval.
-Segments without ``endTime`` stay open. A ``userId`` the directory does not list fails the
-extraction rather than dropping that agent's statuses.
-"""
+Its contract, point by point with the vendors.md sections, is declared with the vendor:
+agent_status/vendors/genesys_cloud.py."""
 
 from __future__ import annotations
 

@@ -1,23 +1,7 @@
 """Mitel MiVoice Business: SQL on the MiCC-B CCMData database, in ACD local time (vendors.md 7).
 
-No public source names an event-level agent state table in CCMData (7.1, second audit): the
-public sample views are per interval (``AgentEventStats``...), and Mitel's own Power BI models
-(``mitel-networks/micc-api-samples``, MiCCDataAnalytics/PowerBI) read views such as
-``BI_Voice_V1_AgentShift_OverridingState``, ``BI_MMC_V1_AgentShift_OverridingState`` and
-``BI_Voice_V1_AgentNotReady_Trace`` ("Not Ready Start At", "Not Ready End At", "Reason Code")
-whose full columns are not published. So the site's query is required input (option ``query``,
-as for the generic SQL source); ``include/sql/vendors/mitel.sql`` is its template and lists
-these candidates. The query returns one row per agent state: ``user_name`` (the required
-identifier, 0.1), ``agent_reporting`` (the reporting number, for messages), ``state``,
-``reason_code``, ``start_local`` (ACD local time, the integration's ``source_timezone``, 7.3)
-and ``duration`` in seconds (NULL while the state is still running). It may use
-``:start_local`` and ``:end_local``, the window widened by a day, as naive local datetimes.
-
-States (7.2): Idle, ACD, ACD Hold, Non ACD, Non ACD Hold, Outbound, Outbound Hold, Do Not
-Disturb, Make Busy, System Make Busy, Work Timer, Logged out... any label passes through. Make
-Busy and Do Not Disturb carry a reason code, which joins the activity id ("Make Busy/4") so
-each reason can be mapped to its own WFM activity.
-"""
+Its contract, point by point with the vendors.md sections, is declared with the vendor:
+agent_status/vendors/mitel.py."""
 
 from __future__ import annotations
 

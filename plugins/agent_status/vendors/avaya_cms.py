@@ -1,5 +1,29 @@
-"""Avaya CMS: what the vendor is, its options and its README rows (the code:
-agent_status.connectors.avaya_cms)."""
+"""Avaya CMS: SQL on the CMS agent trace (vendors.md 9), local time with DST.
+
+What the public evidence says about the agent trace table (``ag_actv``, 9.1, 9.3), and what the
+connector does about each point:
+
+- WORKMODE is stored as a number (9.2, second audit: "1 = AVAIL, 2 = ACD, 3 = ACW, and 4 = AUX"
+  in CentreVu Report Designer); views that translate it give the names. Both are accepted. Codes
+  beyond 1..4 are not published: option ``workmode_codes`` adds them; any other value fails,
+  naming it.
+- The time of the state change: a public importer schema of the trace (Exony/Calabrio's
+  ``TB_FCT_CMS_AGENT_STATE_TRACE``, whose columns "map to AG_ACTV.<column>") names it
+  ``EVENT_TIME``, "the time of day, in hour, minute, and second format, at which the WORKMODE
+  or DIRECTION changed", next to ``WMODE_SEQ`` ("the sequence number for events that occur in
+  the same second"), integer ``WORKMODE``, ``DURATION`` and ``AUXREASON``. Hence the defaults
+  ``time_column: EVENT_TIME`` and ``time_encoding: hhmmss``; the CMS ODBC guide warns times may
+  be seconds or military HHMM / HHMMSS (9.3), so the encoding is an option and a value that
+  cannot be in it fails, naming it. HHMM loses the seconds: exact to the minute only.
+- ``LOGID`` is CHAR(10) (CentreVu CMS ODBC guide): it comes back blank-padded. The login is
+  matched as administered: trailing padding removed, leading zeros kept (9.3).
+- Times are CMS local time (9.4): the fall-back hour is placed by ``local_time``.
+- AUX carries a reason code 0..99 (0 = system-forced AUX, 9.2); the vendor activity id is the
+  work mode, plus the reason for AUX ("AUX/7"), so each reason maps to its own WFM activity.
+
+Declared here: what the vendor is, its options, its connection form and its README
+rows; the code is agent_status.connectors.avaya_cms.
+"""
 
 from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
 

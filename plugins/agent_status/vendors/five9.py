@@ -1,5 +1,28 @@
-"""Five9: what the vendor is, its options and its README rows (the code:
-agent_status.connectors.five9)."""
+"""Five9: agent states from a report run through the Configuration Web Service (vendors.md 1).
+
+The contract, as the API pages tell it:
+- SOAP ``AdminWebService`` with HTTP Basic auth (connection login and password), at the
+  connection host, else at the data center of extra ``region``, else of option ``data_center``
+  (1.2); a Five9 host of another data center than the option fails: the option decides the
+  zone report times are read in;
+- a report job (1.3): ``runReport(folder, report, criteria.time)`` -> identifier,
+  ``isReportRunning(identifier, timeout)`` (a long poll) until false, ``getReportResultCsv``;
+- the report (a custom Agent State Details-style one, 1.1) gives one row per state: AGENT (the
+  user name), DATE and TIME of its start in the data center's wall time (contested, 1.4: US
+  Pacific per Five9's docs, Europe/London, America/Vancouver, Europe/Berlin for UK, CA, EU per
+  Matatika's tap; ``source_timezone`` overrides it), STATE, REASON CODE, AGENT STATE TIME;
+- criteria select rows by state START: a lookback is read for states running into the
+  interval (1.6); a result holds at most 50,000 rows and has no paging (1.3);
+- domain quotas are rate budgets (1.3); faults are told by their typed SOAP ``<detail>``
+  (1.4), by the faultstring's words only when none came (unconfirmed: ours for quotas);
+- the repeated autumn hour (1.6): whether ``criteria.time`` is read as an instant or as wall
+  time is undocumented: windows' wall times never go back (``local_time.WallWindows``) and rows
+  are placed by each agent's chain of states (``local_time.chain_to_utc``).
+The activity id is STATE, plus the reason code when there is one ("Not Ready/Break").
+
+Declared here: what the vendor is, its options, its connection form and its README
+rows; the code is agent_status.connectors.five9.
+"""
 
 from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
 

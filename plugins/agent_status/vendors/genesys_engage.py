@@ -1,5 +1,29 @@
-"""Genesys Engage (Info Mart): what the vendor is, its options and its README rows (the code:
-agent_status.connectors.genesys_engage)."""
+"""Genesys Engage: SQL on the Genesys Info Mart summarized agent states (vendors.md 3).
+
+GIM keeps one state timeline per agent and media type (voice, chat, e-mail...), in UTC epoch
+seconds, and one of reasons/work modes (3.1); WFM wants one state per agent. Option ``source``
+says who collapses the media:
+
+- ``media_neutral`` (default): GIM itself, in ``SM_MEDIA_NEUTRAL_STATE_FACT``, under its own
+  configured sm-resource-state-priority (3.1, 3.4, corrected): the import ranks nothing, so no
+  state spelling is assumed. It has no reason: a reason row (any media) of the same state gives
+  a state its reason. GIM fills it only with populate-media-neutral-sm-facts (8.5.002 on): an
+  agent with per-media states but no media-neutral state in the window fails the import rather
+  than loading a night without it (checked when the default query is used);
+- ``per_media``: ranked by the import. At every instant the row whose ``STATE_NAME_CODE`` comes first in
+  ``media_priority`` wins (default: GIM's option's spelling, ACW, NOT_READY, BUSY, READY; no
+  source confirms RESOURCE_STATE uses it, 3.4); an unlisted code fails naming it. On equal state
+  a reason row beats the plain state row, then the state entered first, then the media name.
+
+Rows cut whenever GIM re-evaluates and at every ETL cycle, then continued unchanged, are merged
+back (3.5); consecutive instants with the same label are one status. A label is the
+STATE_NAME_CODE plus the reason ("NOT_READY/Break"): the software reason value, else the work
+mode (AuxWork...). Active states (ACTIVE_FLAG = 1 or END_TS NULL) are open (NaT) and re-read by
+the lookback (3.5). The timeline is exact only where every row was read: it is cut to the window.
+
+Declared here: what the vendor is, its options, its connection form and its README
+rows; the code is agent_status.connectors.genesys_engage.
+"""
 
 from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
 

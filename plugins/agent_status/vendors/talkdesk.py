@@ -1,5 +1,26 @@
-"""Talkdesk: what the vendor is, its options and its README rows (the code:
-agent_status.connectors.talkdesk)."""
+"""Talkdesk: agent statuses from Explore ``user_status`` report jobs (vendors.md 4).
+
+The contract, as the API pages tell it:
+- OAuth2 client credentials (login/password = client id/secret) with scopes
+  ``data-reports:read data-reports:write``, at extra ``auth_url`` (or ``token_url``), else at
+  extra ``account``'s token URL in extra ``region``; the API at the host, else the region's (4.2);
+- a report job (4.3): ``POST .../user_status/jobs`` in ``timezone`` UTC over at most a month;
+  ``GET .../jobs/{id}`` answers the status while the job runs (statuses outside the documented
+  list, such as the older API's ``sending``, count as running within the job timeout) and,
+  once done, redirects (300 now, 303 in the older guide) to ``.../files/{id}``, never followed
+  blindly; a 200 "done" is done too. The file is served directly or redirected (302/303) to a
+  short-lived signed URL, fetched without the bearer token (``http.HttpClient.file``); an
+  expired link is asked for again. Neither the URL nor the token reaches a message or a log;
+- at most ``max_concurrent_jobs`` jobs at once (Talkdesk allows 15); a 429 beyond is retried;
+- records are selected by END time (4.3): a status still open at job time is not there, and
+  one that ends later comes with a later run, which reads every older night it covers again
+  (``VendorSpec.selects_by``, tasks.extract); a status is split at month, team and campaign
+  changes (4.6): joined back by the import.
+The activity id is the ``status_label`` itself; custom statuses are activities of their own.
+
+Declared here: what the vendor is, its options, its connection form and its README
+rows; the code is agent_status.connectors.talkdesk.
+"""
 
 from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
 

@@ -1,5 +1,37 @@
-"""Vonage Contact Center: what the vendor is, its options and its README rows (the code:
-agent_status.connectors.vonage)."""
+"""Vonage Contact Center: agent states from the Insights Stats WFM endpoint (vendors.md 8).
+
+Credentials (8.2): OAuth2 client credentials with scope ``stats``, the client id and secret
+(connection login and password) sent in the token request body, at extra ``auth_url``
+(formerly ``token_url``) or else ``https://{region}.cc.vonage.com/Auth/connect/token`` for extra
+``region`` emea, nam or apac. The API is at the connection host, else
+``https://{region}.api.newvoicemedia.com``; every call sends ``Accept: application/vnd.newvoicemedia.v3+json``.
+
+The contract:
+- ``GET /stats/wfm/agent-states?start&end&include&page&limit`` over windows of at most 31 days
+  (a longer one answers 400, 8.3), paged from 1 with ``meta{page, count, pageCount,
+  totalCount}`` until the last page or an empty one. Paging can neither end early unseen nor
+  run forever (issue 9): an empty page before ``totalCount`` items were read, or a page
+  identical to the previous one, is asked again (a transient fault heals) and then fails;
+  ``meta.page`` must be the page asked for; more pages than ``totalCount`` needs (plus the
+  empty one some answers promise) fail; so does paging that ends short of ``totalCount``.
+- ``upTo`` is "the time of the request" (8.3, corrected): it matters for polling, which this
+  batch import does not do. A window reaching past it holds every state that existed then;
+  states running at that time are open and a later run's lookback re-reads them.
+- ``include`` (option): ``Started`` (default) finds states by their start, so the read begins
+  ``look_behind`` (3 days: a weekend off) before the window to catch states running into it;
+  ``StartedOrEnded`` and ``Processed`` work too (a state found in two windows is one copy
+  more, replaced as below).
+- A state is keyed on (agentId, start) and a copy fetched later replaces an earlier one: VCC
+  revises states near "now" while it processes them (8.6). Across runs the lookback nights
+  re-read them and the load replaces those nights.
+- ``duration`` is in milliseconds, null while the state is open (8.4).
+- The identifier is ``agentId`` (0.1). States are open strings (8.5): ``vendor_activity_id`` is
+  ``state/description`` ("Away/Lunch", "Busy/Live"), or the state alone without description, so
+  each presence and interaction type maps to its own activity; ``reason`` is None.
+
+Declared here: what the vendor is, its options, its connection form and its README
+rows; the code is agent_status.connectors.vonage.
+"""
 
 from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
 
