@@ -4,7 +4,8 @@ Credentials (8.2): OAuth2 client credentials with scope ``stats``, the client id
 (connection login and password) sent in the token request body, at extra ``auth_url``
 (formerly ``token_url``) or else ``https://{region}.cc.vonage.com/Auth/connect/token`` for extra
 ``region`` emea, nam or apac. The API is at the connection host, else
-``https://{region}.api.newvoicemedia.com``; every call sends ``Accept: application/vnd.newvoicemedia.v3+json``.
+``https://{region}.api.newvoicemedia.com``; every call sends
+``Accept: application/vnd.newvoicemedia.v3+json``.
 
 The contract:
 - ``GET /stats/wfm/agent-states?start&end&include&page&limit`` over windows of at most 31 days
