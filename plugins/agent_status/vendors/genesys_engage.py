@@ -11,9 +11,10 @@ says who collapses the media:
   agent with per-media states but no media-neutral state in the window fails the import rather
   than loading a night without it (checked when the default query is used);
 - ``per_media``: ranked by the import. At every instant the row whose ``STATE_NAME_CODE``
-  comes first in ``media_priority`` wins (default: GIM's option's spelling, ACW, NOT_READY, BUSY, READY; no
-  source confirms RESOURCE_STATE uses it, 3.4); an unlisted code fails naming it. On equal state
-  a reason row beats the plain state row, then the state entered first, then the media name.
+  comes first in ``media_priority`` wins (default: GIM's option's spelling, ACW, NOT_READY,
+  BUSY, READY; no source confirms RESOURCE_STATE uses it, 3.4); an unlisted code fails naming
+  it. On equal state a reason row beats the plain state row, then the state entered first, then
+  the media name.
 
 Rows cut whenever GIM re-evaluates and at every ETL cycle, then continued unchanged, are merged
 back (3.5); consecutive instants with the same label are one status. A label is the
