@@ -15,7 +15,6 @@ from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.sql import SqlConnector
 from agent_status.connectors.time_of_day import seconds_of_day
-from agent_status.frames import conform_raw_events
 
 WORKMODE_NAMES = {"AVAIL": "Available", "ACD": "ACD call", "ACW": "After call work",
                   "AUX": "AUX", "DACD": "Direct ACD call", "DACW": "Direct after call work",
@@ -46,8 +45,8 @@ class AvayaCmsConnector(SqlConnector):
             columns[self.options["sequence_column"]] = "int"
         return columns
 
-    def to_events(self, trace: pd.DataFrame, start: dt.datetime, end: dt.datetime
-                  ) -> pd.DataFrame:
+    def events(self, trace: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
         time_column, sequence = self.options["time_column"], self.options["sequence_column"]
         source = self.source
         trace = trace.assign(
@@ -67,14 +66,14 @@ class AvayaCmsConnector(SqlConnector):
         end_utc = start_utc + pd.to_timedelta(trace.seconds, unit="s")  # NaN -> NaT: open
         is_aux = trace.workmode.eq("AUX")
         reason = trace.auxreason.astype("Int64").astype("string")
-        return conform_raw_events(pd.DataFrame({
+        return pd.DataFrame({
             "external_user_id": trace.logid,
             "vendor_activity_id": trace.workmode.where(~is_aux, "AUX/" + reason.fillna("0")),
             "vendor_activity_name": trace.workmode.map(WORKMODE_NAMES).where(
                 ~is_aux, "AUX " + reason.fillna("0")),
             "reason": reason.where(is_aux, None).astype("object"),
             "start_utc": start_utc, "end_utc": end_utc,
-        }))
+        })
 
     def workmode_codes(self) -> dict[int, str]:
         codes = dict(WORKMODE_CODES)

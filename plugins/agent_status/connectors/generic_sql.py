@@ -12,7 +12,6 @@ import pandas as pd
 from agent_status.connectors.local_time import spans_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.sql import SqlConnector
-from agent_status.frames import conform_raw_events
 
 
 class GenericSqlConnector(SqlConnector):
@@ -22,8 +21,8 @@ class GenericSqlConnector(SqlConnector):
     required = ("agentidentifier", "starttime", "activity")
     # default_query None: the customer's query is required
 
-    def to_events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
-                  ) -> pd.DataFrame:
+    def events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
         zone = self.integration.source_zone
         for column in ("starttime", "endtime"):
             if getattr(rows[column].dt, "tz", None) is not None:  # timestamp with time zone
@@ -33,10 +32,10 @@ class GenericSqlConnector(SqlConnector):
         start_utc, end_utc = spans_to_utc(rows, zone, agent="agentidentifier",
                                           start="starttime", end="endtime", source=self.source)
         activity = rows.activity.astype("string").str.strip()  # CHAR columns pad
-        return conform_raw_events(pd.DataFrame({
+        return pd.DataFrame({
             "external_user_id": rows.agentidentifier, "vendor_activity_id": activity,
             "vendor_activity_name": activity, "reason": None,
-            "start_utc": start_utc, "end_utc": end_utc}))
+            "start_utc": start_utc, "end_utc": end_utc})
 
 
 class SikomConnector(GenericSqlConnector):

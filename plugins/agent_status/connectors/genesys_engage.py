@@ -15,8 +15,7 @@ from agent_status.connectors.base import VendorError
 from agent_status.connectors.ranked_timeline import led_by, ranked_timeline
 from agent_status.connectors.timeline import merge_touching_runs
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import SqlConnector, read_checked, vendor_query
-from agent_status.frames import conform_raw_events
+from agent_status.connectors.sql import SqlConnector, checked_chunks, vendor_query
 
 # the spelling of GIM's option sm-resource-state-priority (3.4); RESOURCE_STATE's is unconfirmed
 STATE_PRIORITY = ("ACW", "NOT_READY", "BUSY", "READY")
@@ -46,17 +45,16 @@ class GenesysEngageConnector(SqlConnector):
     def params(self, start: dt.datetime, end: dt.datetime, sample: bool) -> dict:
         return {"start_ts": math.floor(start.timestamp()), "end_ts": math.ceil(end.timestamp())}
 
-    def read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
-             ) -> pd.DataFrame | None:
-        events = super().read(start, end, sample)
+    def finish(self, frame: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
+        events = super().finish(frame, start, end)
         if self.options["source"] == "media_neutral" and not self.options.get("query"):
             # on GIM's own tables: every agent of the events had a media-neutral row
-            self._check_media_neutral_coverage(
-                set() if events is None else set(events.external_user_id), start, end)
+            self._check_media_neutral_coverage(set(events.external_user_id), start, end)
         return events
 
-    def to_events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
-                  ) -> pd.DataFrame:
+    def events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
         states = media_states(rows)
         if self.options["source"] == "media_neutral":
             return media_neutral_states(states, start, end)
@@ -83,9 +81,11 @@ class GenesysEngageConnector(SqlConnector):
         """Every agent with per-media states in the window has media-neutral ones (3.1)."""
         query = vendor_query("genesys_engage_coverage").replace("{user_name_column}",
                                                                 self._user_name_column())
-        per_media = read_checked(self.connection, query, self.params(start, end, False),
-                                 {"user_name": "text", "state_rows": "int"}, self.source)
-        missing = sorted(set(per_media.user_name.dropna()) - covered)
+        working = {name for chunk in checked_chunks(
+            self.connection, query, self.params(start, end, False),
+            {"user_name": "text", "state_rows": "int"}, self.source)
+            for name in chunk.user_name.dropna()}
+        missing = sorted(working - covered)
         if missing:
             raise VendorError(
                 f"{self.source}: SM_MEDIA_NEUTRAL_STATE_FACT holds no state in the window for "
@@ -164,8 +164,8 @@ def _timeline(states: pd.DataFrame, start: dt.datetime, end: dt.datetime,
     """The winners of every instant, joined into statuses, as raw events cut to the window."""
     timeline = _merge(ranked_timeline(states, start, end, ["activity_id", "activity_name",
                                                             "reason"], eligible), lane=["user"])
-    return conform_raw_events(pd.DataFrame({
+    return pd.DataFrame({
         "external_user_id": timeline.user, "vendor_activity_id": timeline.activity_id,
         "vendor_activity_name": timeline.activity_name, "reason": timeline.reason,
         "start_utc": pd.to_datetime(timeline.start_s, unit="s", utc=True),
-        "end_utc": pd.to_datetime(timeline.end_s.astype("float64"), unit="s", utc=True)}))
+        "end_utc": pd.to_datetime(timeline.end_s.astype("float64"), unit="s", utc=True)})

@@ -13,7 +13,6 @@ from agent_status.connectors.base import VendorError
 from agent_status.connectors.local_time import chain_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.sql import SqlConnector
-from agent_status.frames import conform_raw_events
 
 REASON_STATES = {"make busy", "do not disturb"}  # 7.2: the states that carry reason codes
 
@@ -26,8 +25,8 @@ class MitelConnector(SqlConnector):
     # default_query None: 7.1, no public table to default to; a state is read from a day
     # before the window (it may have started then; the fall-back chain needs its predecessor)
 
-    def to_events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
-                  ) -> pd.DataFrame:
+    def events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
+               ) -> pd.DataFrame:
         unknown = rows.user_name.isna()
         if unknown.any():
             numbers = sorted(rows.agent_reporting[unknown].astype(str).unique())
@@ -48,10 +47,10 @@ class MitelConnector(SqlConnector):
         code = rows.reason_code.map(lambda value: str(value).strip() or None,
                                     na_action="ignore").astype("string")
         coded = state.str.lower().isin(REASON_STATES) & code.notna()
-        return conform_raw_events(pd.DataFrame({
+        return pd.DataFrame({
             "external_user_id": rows.user_name,
             "vendor_activity_id": state.where(~coded, state + "/" + code),
             "vendor_activity_name": state.where(~coded, state + " " + code),
             "reason": code.where(coded, None),
             "start_utc": start_utc, "end_utc": end_utc,
-        }))
+        })

@@ -5,7 +5,9 @@
 a time, so a night is never held as records) -> ``events(frame)`` makes them canonical raw
 events (keyed on the vendor's own user key) -> ``overlapping`` keeps those overlapping the
 interval -> ``identify`` puts the identifier statuses are matched on (vendors.md 0.1) ->
-``conform_raw_events``. ``RestSource`` adds an HTTP client and the paging loop.
+``conform_raw_events``. ``RestSource`` adds an HTTP client and the paging loop;
+``report_job.ReportJobSource`` runs a report job per window; ``sql.SqlConnector`` reads one
+query's chunks over the interval whole.
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from agent_status import SQL_DIR
-from agent_status.connectors.base import ConnectionInfo, Connector, VendorError
+from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.source import Source
+from agent_status.connectors.windows import Windows
 
 # ``agent-status check`` reads one chunk of this many rows and stops (the smallest request: "the
 # query limited to a few rows"), over the sample window widened by this much, not by a day
@@ -146,19 +148,19 @@ def window_params(start: dt.datetime, end: dt.datetime, zone, margin: dt.timedel
     return {"start_local": lo, "end_local": hi}
 
 
-def read_checked(connection: ConnectionInfo, query: str, params: dict, columns: dict[str, str],
-                 source: str, chunk_rows: int = 200_000, *, sample: bool = False) -> pd.DataFrame:
-    """The whole result of a vendor query, checked with ``require_columns`` (empty frames keep
-    the columns); with ``sample``, only its first ``SAMPLE_ROWS`` rows. A database error
-    becomes a ``VendorError`` naming the source."""
+def checked_chunks(connection: ConnectionInfo, query: str, params: dict,
+                   columns: dict[str, str], source: str, chunk_rows: int = 200_000, *,
+                   sample: bool = False) -> Iterator[pd.DataFrame]:
+    """A vendor query's result in chunks, each checked with ``require_columns``; with
+    ``sample``, only its first ``SAMPLE_ROWS`` rows. A database error becomes a ``VendorError``
+    naming the source."""
     engine = engine_for(connection)
-    chunks = []
     try:
         reader = read_chunks(engine, query, params, SAMPLE_ROWS if sample else chunk_rows,
                              stream=sample)
         try:
             for chunk in reader:
-                chunks.append(require_columns(chunk, columns, source))
+                yield require_columns(chunk, columns, source)
                 if sample:
                     break
         finally:
@@ -167,6 +169,11 @@ def read_checked(connection: ConnectionInfo, query: str, params: dict, columns: 
         raise VendorError(f"{source}: the query failed: {_database_message(error)}") from error
     finally:
         engine.dispose()
+
+
+def checked_frame(chunks: list[pd.DataFrame], columns: dict[str, str], source: str
+                  ) -> pd.DataFrame:
+    """Checked chunks as one frame; none: an empty frame that keeps the columns."""
     if not chunks:
         return require_columns(pd.DataFrame({c: [] for c in columns}), columns, source)
     return pd.concat(chunks, ignore_index=True)
@@ -192,13 +199,14 @@ def require_values(rows: pd.DataFrame, columns: tuple[str, ...], source: str) ->
                               f"row(s), e.g. {rows[empty].iloc[0].to_dict()}")
 
 
-class SqlConnector(Connector):
-    """A vendor database read in one checked query per window; the loop is here: the query
-    (option ``query``, else ``include/sql/vendors/<default_query>.sql``) over ``params`` ->
-    ``read_checked`` (``columns`` and their kinds) -> the ``required`` values -> the vendor's
-    ``to_events`` -> the events overlapping the window. ``check`` reads only the first
-    ``SAMPLE_ROWS`` rows. A vendor declares its columns and implements ``to_events``."""
+class SqlConnector(Source):
+    """A vendor database as a ``Source``: its window is the interval whole, one query (option
+    ``query``, else ``include/sql/vendors/<default_query>.sql``) over ``params``; ``read``
+    yields its chunks, checked against ``columns``; ``parse`` joins them (a vendor's rows meet,
+    e.g. to be placed in local time) and checks the ``required`` values; the vendor implements
+    ``events``. ``check`` reads only the first ``SAMPLE_ROWS`` rows."""
 
+    windows = Windows(step=None)  # a query has no window limit
     columns: ClassVar[dict[str, str]]  # the query's columns and kinds (require_columns)
     required: ClassVar[tuple[str, ...]] = ()  # columns every row must have a value in
     default_query: ClassVar[str | None] = None  # None: the site's query is required input
@@ -212,30 +220,20 @@ class SqlConnector(Connector):
         """Who answered, for messages."""
         return f"{self.spec.name} query on {self.connection.conn_id}"
 
-    def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
-        events = self.read(start, end)
-        if events is not None:
-            yield events
+    def read(self, window: tuple[dt.datetime, dt.datetime], sample: bool = False
+             ) -> Iterator[pd.DataFrame]:
+        yield from checked_chunks(self.connection, self.query(), self.params(*window, sample),
+                                  self.query_columns(), self.source,
+                                  int(self.options["chunk_rows"]), sample=sample)
+
+    def parse(self, pages: list[pd.DataFrame]) -> pd.DataFrame:
+        rows = checked_frame(pages, self.query_columns(), self.source)
+        require_values(rows, self.required, self.source)
+        return rows
 
     def sample(self, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-        from agent_status.frames import empty_raw_events
-
-        events = self.read(start, end, sample=self.sample_rows)
-        return empty_raw_events() if events is None else events
-
-    def read(self, start: dt.datetime, end: dt.datetime, sample: bool = False
-             ) -> pd.DataFrame | None:
-        """The window's raw events, or None when the query returns no row."""
-        from agent_status.frames import overlapping
-
-        rows = read_checked(self.connection, self.query(), self.params(start, end, sample),
-                            self.query_columns(), self.source, int(self.options["chunk_rows"]),
-                            sample=sample)
-        if rows.empty:
-            return None
-        require_values(rows, self.required, self.source)
-        events = self.to_events(rows, start, end)
-        return None if events is None else overlapping(events, start, end)
+        pages = list(self.read((start, end), sample=self.sample_rows))
+        return self.finish(self.parse(pages), start, end)
 
     def query(self) -> str:
         if self.options.get("query"):
@@ -253,8 +251,3 @@ class SqlConnector(Connector):
         """The query's bind parameters: local bounds ``start_local`` and ``end_local``."""
         return window_params(start, end, self.integration.source_zone,
                              SAMPLE_MARGIN if sample else self.margin)
-
-    def to_events(self, rows: pd.DataFrame, start: dt.datetime, end: dt.datetime
-                  ) -> pd.DataFrame | None:
-        """The checked rows as raw events (``frames.RAW_EVENT_COLUMNS``)."""
-        raise NotImplementedError

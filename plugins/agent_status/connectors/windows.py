@@ -23,12 +23,13 @@ def split_windows(start: dt.datetime, end: dt.datetime,
 @dataclass(frozen=True)
 class Windows:
     """How a source cuts an extraction interval (Airbyte's vocabulary): windows of at most
-    ``step``, starting ``lookback`` before the interval (statuses running into it are found by
-    their start) and ending ``lookahead`` after it (records selected by their end);
+    ``step`` (None: one window, for a source without a limit such as a database query),
+    starting ``lookback`` before the interval (statuses running into it are found by their
+    start) and ending ``lookahead`` after it (records selected by their end);
     ``granularity`` is the resolution of the vendor's time format: bounds are widened to it
     (start floored, end ceiled), so formatting a bound never cuts an instant off."""
 
-    step: dt.timedelta
+    step: dt.timedelta | None
     lookback: dt.timedelta = dt.timedelta(0)
     lookahead: dt.timedelta = dt.timedelta(0)
     granularity: dt.timedelta | None = None
@@ -37,7 +38,7 @@ class Windows:
         lo, hi = start - self.lookback, end + self.lookahead
         if self.granularity:
             lo, hi = _floor(lo, self.granularity), _ceil(hi, self.granularity)
-        return split_windows(lo, hi, self.step)
+        return split_windows(lo, hi, self.step) if self.step is not None else [(lo, hi)]
 
 
 def _floor(moment: dt.datetime, unit: dt.timedelta) -> dt.datetime:
