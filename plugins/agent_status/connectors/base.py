@@ -51,7 +51,10 @@ class ConnectionInfo:
                    login=conn.login or "", password=conn.password or "", port=conn.port,
                    schema=conn.schema or "", extra=extra)
 
-    def base_url(self) -> str:
+    def base_url(self, default: str | None = None) -> str:
+        """The host as a URL (https unless it says otherwise); without a host, ``default``."""
+        if not self.host and default is not None:
+            return default
         host = self.host.rstrip("/")
         if "://" not in host:
             host = f"https://{host}"

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -53,10 +51,8 @@ class Five9Connector(ReportJobSource):
     job_timeout_seconds = 1800.0
     quota_wait_seconds = 60.0  # minute counters reset within a minute (1.3)
 
-    def __init__(self, connection: ConnectionInfo, integration: Integration, *,
-                 row_cap: int | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
-        super().__init__(connection, integration)
+    def __init__(self, connection: ConnectionInfo, integration: Integration, **kwargs):
+        super().__init__(connection, integration, **kwargs)
         self.folder, self.report = self.options["folder_name"], self.options["report_name"]
         self.where = f"Five9 report {self.folder}/{self.report}"
         self.zone = self.integration.source_zone.key  # the data center's, unless overridden (1.4)
@@ -64,19 +60,19 @@ class Five9Connector(ReportJobSource):
         self.windows = WallWindows(dt.timedelta(hours=self.options["window_hours"]),
                                    lookback=dt.timedelta(hours=12), zone=self.zone)
         self.min_window = dt.timedelta(minutes=self.options["min_window_minutes"])
-        self.row_cap = row_cap or self.row_cap
         url = service_url(connection, self.options["data_center"])
         if not connection.login or not connection.password:
             raise VendorError(f"Five9 {url}: the connection needs the API user's login and "
                               "password (HTTP Basic)")
-        http = HttpClient(url, BasicAuth(connection.login, connection.password), timeout=120,
-                          retry=RetryPolicy(max_wait_seconds=max(self.quota_wait_seconds, 1.0)),
-                          sleep=sleep)
+        self.http = HttpClient(
+            url, BasicAuth(connection.login, connection.password), timeout=120,
+            retry=RetryPolicy(max_wait_seconds=max(self.quota_wait_seconds, 1.0)),
+            sleep=self.sleep)
         self.service = SoapService(
-            http, SERVICE_NS, user=connection.login, name="Five9",
+            self.http, SERVICE_NS, user=connection.login, name="Five9",
             fault_error=lambda fault, what: fault_error(fault, what, self.quota_wait_seconds),
-            budgets={method: [RateBudget(calls, seconds, clock, sleep) for calls, seconds in limits]
-                     for method, limits in BUDGETS.items()},
+            budgets={method: [RateBudget(calls, seconds, self.clock, self.sleep)
+                              for calls, seconds in limits] for method, limits in BUDGETS.items()},
             encodings=("utf-8", "latin-1"),  # 1.4: results may come Latin-1 encoded unsaid
             refusal_hint="that the user has the Administrator and Reporting roles")
         self.job = ReportJob(
@@ -87,13 +83,10 @@ class Five9Connector(ReportJobSource):
             download=lambda identifier: csv_frame(self.service.call(
                 "getReportResultCsv", identifier=identifier), COLUMNS, self.where),
             poll_seconds=self.options["poll_seconds"], timeout_seconds=self.job_timeout_seconds,
-            sleep=sleep, clock=clock)
+            sleep=self.sleep, clock=self.clock)
 
     def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
         return wall_middle(*window, self.zone)
-
-    def close(self) -> None:
-        self.service.http.close()
 
     def _run_report(self, window: tuple[dt.datetime, dt.datetime]) -> str:
         # xsd:dateTime in the report's zone with its offset: unambiguous in the repeated hour

@@ -45,8 +45,7 @@ class GenesysCloudConnector(RestSource):
                               "'token_url')")
         self.auth = OAuthClientCredentials(token_url or f"https://login.{region}/oauth/token",
                                            connection.login, connection.password)
-        self.http = HttpClient(connection.base_url() if connection.host
-                               else f"https://api.{region}", self.auth)
+        self.http = HttpClient(connection.base_url(default=f"https://api.{region}"), self.auth)
         self.directory = Directory(self._usernames, "Genesys Cloud: {count} userId(s) in the "
                                    f"user details are not listed by GET {USERS}?state=any, so "
                                    "their statuses have no user name")

@@ -160,6 +160,15 @@ class ReportJobSource(Source):
     row_cap_of = "a report result"  # which call's cap, for messages
     min_window = dt.timedelta(minutes=15)
 
+    def __init__(self, connection, integration, *, row_cap: int | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic):
+        """``sleep`` and ``clock``: the waits and the time of the jobs and the rate budgets
+        (a test's fake clock); ``row_cap``: a smaller cap than the vendor's (tests)."""
+        super().__init__(connection, integration)
+        self.sleep, self.clock = sleep, clock
+        self.row_cap = row_cap or self.row_cap
+
     def read(self, window: tuple[dt.datetime, dt.datetime]) -> list[pd.DataFrame]:
         rows = self.job.run(window)
         if self.row_cap is None or len(rows) < self.row_cap:

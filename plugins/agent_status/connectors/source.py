@@ -66,6 +66,7 @@ class Source(Connector):
     # start: agents whose first status read starts inside the interval are warned about
     lookback_option: ClassVar[str | None] = None
     warnings: list[str]  # what the last extract could not tell (``check`` shows them)
+    http: HttpClient | None = None  # the source's HTTP client, closed by ``close``
 
     def __init__(self, connection, integration):
         super().__init__(connection, integration)
@@ -123,6 +124,10 @@ class Source(Connector):
         logging.getLogger(type(self).__module__).warning("%s", message)
         return [message]
 
+    def close(self) -> None:
+        if self.http is not None:
+            self.http.close()
+
     def extract(self, start: dt.datetime, end: dt.datetime) -> Iterator[pd.DataFrame]:
         parsed, pages, held = [], [], 0
         for page in self.read_windows(self.windows.over(start, end)):
@@ -172,6 +177,3 @@ class RestSource(Source):
                 return page
 
             yield self.http.retry.run(attempt, pager.what, self.http.sleep).records
-
-    def close(self) -> None:
-        self.http.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
 from collections.abc import Callable
 
 import pandas as pd
@@ -44,14 +43,12 @@ COLUMNS = {"user_email": "text", "status_label": "text", "status_start_at": "tex
 class TalkdeskConnector(ReportJobSource):
     spec = VENDORS["talkdesk"]
 
-    def __init__(self, connection: ConnectionInfo, integration: Integration, *,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
-        super().__init__(connection, integration)
+    def __init__(self, connection: ConnectionInfo, integration: Integration, **kwargs):
+        super().__init__(connection, integration, **kwargs)
         token_url, api_url = endpoints(connection)
         self.auth = OAuthClientCredentials(token_url, connection.login, connection.password,
                                            scope=SCOPES)
-        self.http = HttpClient(api_url, self.auth, sleep=sleep)
+        self.http = HttpClient(api_url, self.auth, sleep=self.sleep)
         self._locations: dict[str, str] = {}  # job id -> where its done-redirect pointed
         self._locations_lock = threading.Lock()
         # selected by END time (4.3): 12 h after the interval for statuses running out of it,
@@ -65,7 +62,7 @@ class TalkdeskConnector(ReportJobSource):
             poll_seconds=self.options["poll_seconds"],
             timeout_seconds=float(self.options["job_timeout_seconds"]),
             max_concurrent=min(self.options["max_concurrent_jobs"], MAX_CONCURRENT_JOBS),
-            sleep=sleep, clock=clock)
+            sleep=self.sleep, clock=self.clock)
 
     def events(self, records: pd.DataFrame, start: dt.datetime, end: dt.datetime
                ) -> pd.DataFrame:
@@ -75,9 +72,6 @@ class TalkdeskConnector(ReportJobSource):
             "external_user_id": statuses.user_email, "vendor_activity_id": statuses.status_label,
             "vendor_activity_name": statuses.status_label, "reason": None,
             "start_utc": statuses.start_utc, "end_utc": statuses.end_utc})
-
-    def close(self) -> None:
-        self.http.close()
 
     # -- the job -----------------------------------------------------------------------------
 
@@ -139,8 +133,7 @@ def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
             raise VendorError(f"connection {connection.conn_id}: set extra 'account' (the "
                               "Talkdesk account name) or extra 'auth_url' (or 'token_url')")
         token_url = f"https://{account}.{id_host}/oauth/token"
-    api_url = connection.base_url() if connection.host else f"https://{api_host}"
-    return token_url, api_url
+    return token_url, connection.base_url(default=f"https://{api_host}")
 
 
 def _records(content: bytes, where: str) -> pd.DataFrame:

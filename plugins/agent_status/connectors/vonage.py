@@ -49,9 +49,8 @@ class VonageConnector(RestSource):
         self.auth = OAuthClientCredentials(
             token_url or f"https://{region}.cc.vonage.com/Auth/connect/token",
             connection.login, connection.password, scope="stats", client_auth="body")
-        self.http = HttpClient(connection.base_url() if connection.host
-                               else f"https://{region}.api.newvoicemedia.com", self.auth,
-                               headers={"Accept": ACCEPT})
+        api_url = connection.base_url(default=f"https://{region}.api.newvoicemedia.com")
+        self.http = HttpClient(api_url, self.auth, headers={"Accept": ACCEPT})
 
     def read(self, window: tuple[dt.datetime, dt.datetime]) -> Iterator[list[dict[str, Any]]]:
         start, end = (iso_z(moment) for moment in window)
