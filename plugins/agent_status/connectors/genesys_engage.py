@@ -7,22 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 
 import pandas as pd
 
 from agent_status.connectors.base import VendorError
-from agent_status.connectors.ranked_timeline import led_by, ranked_timeline
+from agent_status.connectors.ranked_timeline import LABELS, led_by, ranked_statuses
 from agent_status.connectors.timeline import merge_touching_runs
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.sql import SqlConnector, checked_chunks, vendor_query
+from agent_status.connectors.sql import SqlConnector, checked_chunks, identifier, \
+    vendor_query
 
 # the spelling of GIM's option sm-resource-state-priority (3.4); RESOURCE_STATE's is unconfirmed
 STATE_PRIORITY = ("ACW", "NOT_READY", "BUSY", "READY")
 SOURCES = {"media_neutral": "genesys_engage", "per_media": "genesys_engage_per_media"}
 NO_WORKMODE = {"", "UNKNOWN"}
-COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
-LABELS = ["activity_id", "reason"]  # what makes two touching rows one status
 
 
 class GenesysEngageConnector(SqlConnector):
@@ -38,9 +36,13 @@ class GenesysEngageConnector(SqlConnector):
         per_media = ("media",) if self.options["source"] == "per_media" else ()
         return ("user_name", "state_code", "start_ts") + per_media
 
-    def query(self) -> str:
-        return vendor_query(SOURCES[self.options["source"]], self.options.get("query")
-                            ).replace("{user_name_column}", self._user_name_column())
+    def query(self, name: str | None = None) -> str:
+        """The source's query (or ``name``'s), on the option's user name column."""
+        column = identifier(self.options["user_name_column"], f"integration "
+                            f"{self.integration.name}: option user_name_column (of RESOURCE_)")
+        return vendor_query(name or SOURCES[self.options["source"]],
+                            None if name else self.options.get("query")
+                            ).replace("{user_name_column}", column)
 
     def params(self, start: dt.datetime, end: dt.datetime, sample: bool) -> dict:
         return {"start_ts": math.floor(start.timestamp()), "end_ts": math.ceil(end.timestamp())}
@@ -62,13 +64,6 @@ class GenesysEngageConnector(SqlConnector):
         _check_ranked(states, priority, self.source)
         return effective_states(states, priority, start, end)
 
-    def _user_name_column(self) -> str:
-        column = self.options["user_name_column"]
-        if not COLUMN_NAME.fullmatch(column):
-            raise VendorError(f"integration {self.integration.name}: option user_name_column "
-                              f"must be a plain column name of RESOURCE_, got {column!r}")
-        return column
-
     def _priority(self) -> list[str]:
         priority = self.options.get("media_priority") or STATE_PRIORITY
         if not priority or not all(isinstance(code, str) for code in priority):
@@ -79,8 +74,7 @@ class GenesysEngageConnector(SqlConnector):
     def _check_media_neutral_coverage(self, covered: set, start: dt.datetime,
                                       end: dt.datetime) -> None:
         """Every agent with per-media states in the window has media-neutral ones (3.1)."""
-        query = vendor_query("genesys_engage_coverage").replace("{user_name_column}",
-                                                                self._user_name_column())
+        query = self.query("genesys_engage_coverage")
         working = {name for chunk in checked_chunks(
             self.connection, query, self.params(start, end, False),
             {"user_name": "text", "state_rows": "int"}, self.source)
@@ -138,7 +132,7 @@ def effective_states(states: pd.DataFrame, priority: list[str], start: dt.dateti
     states["rank"] = states.state_code.map(rank).fillna(len(priority)).astype("int64")
     states = states.sort_values(["rank", "has_reason", "start_s", "media"],
                                 ascending=[True, False, True, True]).reset_index(drop=True)
-    return _timeline(states, start, end)
+    return ranked_statuses(states, start, end)
 
 
 def media_neutral_states(states: pd.DataFrame, start: dt.datetime,
@@ -151,21 +145,10 @@ def media_neutral_states(states: pd.DataFrame, start: dt.datetime,
     states = states.sort_values(["has_reason", "start_s", "media"],
                                 ascending=[False, True, True]).reset_index(drop=True)
     # only the media-neutral row decides the state; reason rows of that state give its reason
-    return _timeline(states.assign(neutral=states.media.isna()), start, end,
-                     led_by("neutral", "state_code"))
+    return ranked_statuses(states.assign(neutral=states.media.isna()), start, end,
+                           led_by("neutral", "state_code"))
 
 
 def _merge(frame: pd.DataFrame, lane: list[str]) -> pd.DataFrame:
     return merge_touching_runs(frame, lane, LABELS, start="start_s", end="end_s")
 
-
-def _timeline(states: pd.DataFrame, start: dt.datetime, end: dt.datetime,
-              eligible=None) -> pd.DataFrame:
-    """The winners of every instant, joined into statuses, as raw events cut to the window."""
-    timeline = _merge(ranked_timeline(states, start, end, ["activity_id", "activity_name",
-                                                            "reason"], eligible), lane=["user"])
-    return pd.DataFrame({
-        "external_user_id": timeline.user, "vendor_activity_id": timeline.activity_id,
-        "vendor_activity_name": timeline.activity_name, "reason": timeline.reason,
-        "start_utc": pd.to_datetime(timeline.start_s, unit="s", utc=True),
-        "end_utc": pd.to_datetime(timeline.end_s.astype("float64"), unit="s", utc=True)})

@@ -13,6 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from agent_status.connectors.timeline import merge_touching_runs
+
+LABELS = ["activity_id", "reason"]  # what makes two touching rows one status
 AGENTS_PER_BATCH = 500  # bounds the memory of the spread over elementary intervals
 # (states, interval, row, interval count) -> the (interval, row) pairs allowed to compete
 Eligible = Callable[[pd.DataFrame, np.ndarray, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
@@ -29,6 +32,21 @@ def ranked_timeline(states: pd.DataFrame, start: dt.datetime, end: dt.datetime,
                                eligible)
                       for batch in range(int(users.max()) // AGENTS_PER_BATCH + 1)],
                      ignore_index=True)
+
+
+def ranked_statuses(states: pd.DataFrame, start: dt.datetime, end: dt.datetime,
+                    eligible: Eligible | None = None) -> pd.DataFrame:
+    """Rows labelled ``activity_id``, ``activity_name`` and ``reason``: the winners of every
+    instant (``ranked_timeline``), touching runs of one label joined into statuses, as raw
+    events cut to the window."""
+    timeline = merge_touching_runs(
+        ranked_timeline(states, start, end, ["activity_id", "activity_name", "reason"],
+                        eligible), ["user"], LABELS, start="start_s", end="end_s")
+    return pd.DataFrame({
+        "external_user_id": timeline.user, "vendor_activity_id": timeline.activity_id,
+        "vendor_activity_name": timeline.activity_name, "reason": timeline.reason,
+        "start_utc": pd.to_datetime(timeline.start_s, unit="s", utc=True),
+        "end_utc": pd.to_datetime(timeline.end_s.astype("float64"), unit="s", utc=True)})
 
 
 def _winners(states: pd.DataFrame, w0: int, w1: int, carry: list[str],

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -90,6 +91,13 @@ def _create_engine(connection: ConnectionInfo) -> sa.Engine:
         dialect, username=connection.login or None, password=connection.password or None,
         host=connection.host or None, port=connection.port, database=connection.schema or None,
         query=dict(connection.extra.get("url_query") or {})))
+
+
+def identifier(value: str, what: str) -> str:
+    """A plain SQL column name, safe to write into a query's text; anything else fails."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", str(value)):
+        raise VendorError(f"{what} must be a plain column name, got {value!r}")
+    return value
 
 
 def vendor_query(vendor: str, override: str | None = None) -> str:
