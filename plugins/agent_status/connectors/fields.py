@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +141,21 @@ def csv_frame(text: str, columns: dict[str, str], where: str) -> pd.DataFrame:
         frame = pd.DataFrame({column: [] for column in columns}, dtype=object)
     frame.columns = [str(c).strip() for c in frame.columns]
     return require_columns(frame, columns, where)
+
+
+def report_frame(content: bytes, columns: dict[str, str], where: str, key: str
+                 ) -> pd.DataFrame:
+    """A downloaded report's rows holding ``columns``, checked as ``csv_frame`` checks them:
+    JSON (a list of records, or one under ``key``) or CSV, told apart by the first character."""
+    from agent_status.connectors.sql import require_columns
+
+    text = content.decode("utf-8")
+    if text.lstrip()[:1] not in ("{", "["):
+        return csv_frame(text, columns, where)
+    document = json.loads(text)
+    entries = document.get(key, []) if isinstance(document, dict) else document
+    return require_columns(pd.DataFrame(entries, columns=None if entries else list(columns)),
+                           columns, where)
 
 
 def record_columns(records: list[dict[str, Any]], texts_required: dict[str, bool],

@@ -18,7 +18,7 @@ from agent_status.connectors.fields import csv_frame, hms_seconds, wall_datetime
 from agent_status.connectors.http import HttpClient, RateBudget, RetriableError, RetryPolicy
 from agent_status.connectors.local_time import WallWindows, chain_to_utc, wall_middle
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob, ReportJobSource
+from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJobSource
 from agent_status.connectors.soap import Fault, SoapService
 
 HOSTS = {"us": "api.five9.com", "uk": "api.five9.eu", "ca": "api.five9.ca",
@@ -75,15 +75,14 @@ class Five9Connector(ReportJobSource):
                               for calls, seconds in limits] for method, limits in BUDGETS.items()},
             encodings=("utf-8", "latin-1"),  # 1.4: results may come Latin-1 encoded unsaid
             refusal_hint="that the user has the Administrator and Reporting roles")
-        self.job = ReportJob(
+        self.job = self.report_job(
             name=self.where, create=self._run_report,
             status=lambda identifier: self.service.call(
                 "isReportRunning", identifier=identifier, timeout=LONG_POLL_SECONDS).strip(),
             status_mapping=REPORT_RUNNING,
             download=lambda identifier: csv_frame(self.service.call(
                 "getReportResultCsv", identifier=identifier), COLUMNS, self.where),
-            poll_seconds=self.options["poll_seconds"], timeout_seconds=self.job_timeout_seconds,
-            sleep=self.sleep, clock=self.clock)
+            timeout_seconds=self.job_timeout_seconds)
 
     def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
         return wall_middle(*window, self.zone)

@@ -169,6 +169,11 @@ class ReportJobSource(Source):
         self.sleep, self.clock = sleep, clock
         self.row_cap = row_cap or self.row_cap
 
+    def report_job(self, **kwargs) -> ReportJob:
+        """A ``ReportJob`` polling every option ``poll_seconds``, on the source's clock."""
+        return ReportJob(poll_seconds=self.options["poll_seconds"], sleep=self.sleep,
+                         clock=self.clock, **kwargs)
+
     def read(self, window: tuple[dt.datetime, dt.datetime]) -> list[pd.DataFrame]:
         rows = self.job.run(window)
         if self.row_cap is None or len(rows) < self.row_cap:

@@ -6,7 +6,6 @@ agent_status/vendors/talkdesk.py."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections.abc import Callable
 
@@ -15,11 +14,10 @@ import pandas as pd
 from agent_status.config import Integration
 from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, VendorError
-from agent_status.connectors.fields import csv_frame, iso_times
+from agent_status.connectors.fields import iso_times, report_frame
 from agent_status.connectors.http import REDIRECTS, HttpClient, location, signed_content
 from agent_status.connectors.registry import VENDORS
-from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJob, ReportJobSource
-from agent_status.connectors.sql import require_columns
+from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJobSource
 from agent_status.connectors.timeline import merge_touching_runs
 from agent_status.connectors.windows import Windows
 
@@ -56,22 +54,16 @@ class TalkdeskConnector(ReportJobSource):
         self.windows = Windows(dt.timedelta(days=min(self.options["window_days"],
                                                      MAX_WINDOW_DAYS)),
                                lookback=dt.timedelta(hours=12), lookahead=dt.timedelta(hours=12))
-        self.job = ReportJob(
+        self.job = self.report_job(
             name="Talkdesk user_status", create=self._create, status=self._status,
             status_mapping=STATUSES, unknown_status=JobStatus.RUNNING, download=self._download,
-            poll_seconds=self.options["poll_seconds"],
             timeout_seconds=float(self.options["job_timeout_seconds"]),
-            max_concurrent=min(self.options["max_concurrent_jobs"], MAX_CONCURRENT_JOBS),
-            sleep=self.sleep, clock=self.clock)
+            max_concurrent=min(self.options["max_concurrent_jobs"], MAX_CONCURRENT_JOBS))
 
     def events(self, records: pd.DataFrame, start: dt.datetime, end: dt.datetime
                ) -> pd.DataFrame:
         # a status is split at month, team and campaign changes (4.6): joined back
-        statuses = merge_touching_runs(records, ["user_email"], ["status_label"])
-        return pd.DataFrame({
-            "external_user_id": statuses.user_email, "vendor_activity_id": statuses.status_label,
-            "vendor_activity_name": statuses.status_label, "reason": None,
-            "start_utc": statuses.start_utc, "end_utc": statuses.end_utc})
+        return merge_touching_runs(records, ["external_user_id"], ["vendor_activity_id"])
 
     # -- the job -----------------------------------------------------------------------------
 
@@ -137,21 +129,15 @@ def endpoints(connection: ConnectionInfo) -> tuple[str, str]:
 
 
 def _records(content: bytes, where: str) -> pd.DataFrame:
-    """The report file (JSON ``{"entries": [...]}``, a JSON list, or CSV), times in UTC."""
-    text = content.decode("utf-8")
-    if text.lstrip()[:1] in ("{", "["):
-        document = json.loads(text)
-        entries = document.get("entries", []) if isinstance(document, dict) else document
-        frame = require_columns(pd.DataFrame(entries, columns=None if entries else list(COLUMNS)),
-                                COLUMNS, where)
-    else:
-        frame = csv_frame(text, COLUMNS, where)
+    """The report file (JSON ``{"entries": [...]}``, a JSON list, or CSV) as raw events."""
+    frame = report_frame(content, COLUMNS, where, key="entries")
 
     def name(field: str) -> Callable[[int], str]:
         return lambda row: f"{where}: record {row} {field}"
 
     return pd.DataFrame({
-        "user_email": frame.user_email, "status_label": frame.status_label,
+        "external_user_id": frame.user_email, "vendor_activity_id": frame.status_label,
+        "vendor_activity_name": frame.status_label, "reason": None,
         "start_utc": iso_times(frame.status_start_at, name("status_start_at"), required=True),
         "end_utc": iso_times(frame.status_end_at.replace("", None), name("status_end_at"),
                              required=False)})
