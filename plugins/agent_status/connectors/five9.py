@@ -16,7 +16,7 @@ from agent_status.connectors.auth import BasicAuth
 from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.fields import csv_frame, hms_seconds, wall_datetimes
 from agent_status.connectors.http import HttpClient, RateBudget, RetriableError, RetryPolicy
-from agent_status.connectors.local_time import WallWindows, chain_to_utc, wall_middle
+from agent_status.connectors.local_time import WallWindows, chain_to_utc
 from agent_status.connectors.registry import VENDORS
 from agent_status.connectors.report_job import JobNotReady, JobStatus, ReportJobSource
 from agent_status.connectors.soap import Fault, SoapService
@@ -83,9 +83,6 @@ class Five9Connector(ReportJobSource):
             download=lambda identifier: csv_frame(self.service.call(
                 "getReportResultCsv", identifier=identifier), COLUMNS, self.where),
             timeout_seconds=self.job_timeout_seconds)
-
-    def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
-        return wall_middle(*window, self.zone)
 
     def _run_report(self, window: tuple[dt.datetime, dt.datetime]) -> str:
         # xsd:dateTime in the report's zone with its offset: unambiguous in the repeated hour

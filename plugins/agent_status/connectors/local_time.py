@@ -111,6 +111,9 @@ class WallWindows(Windows):
     def over(self, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
         return wall_windows(start - self.lookback, end + self.lookahead, self.step, self.zone)
 
+    def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
+        return wall_middle(*window, self.zone)
+
 
 def wall_time(moment: dt.datetime, zone: str) -> pd.Timestamp:
     """The naive wall time of ``moment`` in ``zone``."""

@@ -152,8 +152,8 @@ class ReportJobSource(Source):
     """A source whose windows are report jobs (``job``), up to its ``max_concurrent`` at once.
     ``read(window)``: the window's result, a frame of rows; a result of ``row_cap`` rows may be
     truncated (a result without paging, Five9 1.3): the window is read again in halves, cut at
-    ``middle(window)``, down to ``min_window``, and fails rather than losing rows. ``parse``:
-    the pages, together (rows of every window meet, e.g. to be placed in time)."""
+    ``windows.middle(window)``, down to ``min_window``, and fails rather than losing rows.
+    ``parse``: the pages, together (rows of every window meet, e.g. to be placed in time)."""
 
     job: ReportJob
     row_cap: int | None = None  # rows a result holds at most
@@ -179,7 +179,7 @@ class ReportJobSource(Source):
         if self.row_cap is None or len(rows) < self.row_cap:
             return [rows]
         start, end = window
-        middle = self.middle(window)
+        middle = self.windows.middle(window)
         if min(middle - start, end - middle) < self.min_window:
             raise VendorError(
                 f"{self.job.name}: {len(rows)} rows for {start:%Y-%m-%d %H:%M:%S}Z.."
@@ -201,11 +201,6 @@ class ReportJobSource(Source):
                 f" cap of {self.row_cap_of}; an import splits such windows, check makes no "
                 f"second run: sample a quieter night with --night")
         return self.finish(self.parse([rows]), start, end)
-
-    def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
-        """Where a window at the row cap is cut: its middle, to the second."""
-        start, end = window
-        return start + dt.timedelta(seconds=(end - start).total_seconds() // 2)
 
     def read_windows(self, windows: list[tuple[Any, Any]]) -> Iterator[pd.DataFrame]:
         for pages in self.job.run_all(windows, self.read):

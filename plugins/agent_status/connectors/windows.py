@@ -40,6 +40,11 @@ class Windows:
             lo, hi = _floor(lo, self.granularity), _ceil(hi, self.granularity)
         return split_windows(lo, hi, self.step) if self.step is not None else [(lo, hi)]
 
+    def middle(self, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
+        """Where a window is halved (a report at its row cap): its middle, to the second."""
+        start, end = window
+        return start + dt.timedelta(seconds=(end - start).total_seconds() // 2)
+
 
 def _floor(moment: dt.datetime, unit: dt.timedelta) -> dt.datetime:
     """``moment`` rounded down to a multiple of ``unit`` since the epoch."""
