@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from airflow.sdk import BaseHook
 
-from agent_status.provider import FAMILIES, vendors_of
+from agent_status.provider import FAMILIES, hook_class_name, vendors_of
 
 
 class _AgentStatusHook(BaseHook):
@@ -38,17 +38,14 @@ class _AgentStatusHook(BaseHook):
 
 
 def _hook(conn_type: str) -> type[_AgentStatusHook]:
-    from agent_status.provider import _hook_class_name
-
-    return type(_hook_class_name(conn_type), (_AgentStatusHook,), {
+    return type(hook_class_name(conn_type), (_AgentStatusHook,), {
         "conn_type": conn_type, "default_conn_name": conn_type,
         "hook_name": FAMILIES[conn_type]["hook-name"], "__module__": __name__,
         "__doc__": f"Connection type {conn_type!r}: {FAMILIES[conn_type]['hook-name']}."})
 
 
-GenesysCloudHook = _hook("agent_status_genesys_cloud")
-Five9Hook = _hook("agent_status_five9")
-TalkdeskHook = _hook("agent_status_talkdesk")
-UjetHook = _hook("agent_status_ujet")
-VonageHook = _hook("agent_status_vonage")
-AcdDatabaseHook = _hook("agent_status_acd_database")
+# one hook class per declared connection type, named as get_provider_info lists it
+# (GenesysCloudHook, AcdDatabaseHook...): Airflow imports it by that name
+for _conn_type in FAMILIES:
+    globals()[hook_class_name(_conn_type)] = _hook(_conn_type)
+__all__ = [hook_class_name(conn_type) for conn_type in FAMILIES]

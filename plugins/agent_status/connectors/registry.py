@@ -55,6 +55,50 @@ CHUNK_ROWS = Option(int, 200_000, "rows read per chunk", 1)
 
 
 @dataclass(frozen=True)
+class ConnectionField:
+    """A field of a connection form kept in the connection's extra, under the name the
+    connector reads."""
+
+    label: str
+    description: str
+    default: str | None = None
+    choices: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionForm:
+    """The Airflow connection type whose form holds a vendor's credentials (provider.py makes
+    the provider's connection types and hooks.py their hooks from these). Vendors that share
+    one (the ACD database) declare the same form; ``{vendors}`` in ``hook_name`` becomes their
+    labels. The token URL field is ``auth_url``: Airflow's UI masks any extra named "token"."""
+
+    connection_type: str  # agent_status_<family>
+    hook_name: str  # the form's name in Airflow's list of connection types
+    fields: dict[str, ConnectionField] = field(default_factory=dict)
+    hidden: tuple[str, ...] = ("port", "schema")  # standard fields the form does not show
+    relabeling: dict[str, str] = field(default_factory=dict)  # standard field -> its label here
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+
+# every SQL vendor's connection (vendors.md 7.3, 9.4 for the zone)
+ACD_DATABASE = ConnectionForm(
+    "agent_status_acd_database", "ACD database: {vendors} (agent status)",
+    fields={
+        "sqlalchemy_url": ConnectionField(
+            "Database URL", "A SQLAlchemy URL without the password, e.g. "
+            "mssql+pyodbc://wfm@ccm-host:1433/CCMData?driver=ODBC+Driver+18+for+SQL+Server "
+            "or ibm_db_sa://wfm@cms-host:9089/cms (Avaya CMS on Informix, extra "
+            "[informix]); the password field is used"),
+        "timezone": ConnectionField(
+            "Database time zone", "IANA zone the ACD stores local times in (vendors that "
+            "store local time), e.g. Europe/Oslo; an integration's source_timezone wins over "
+            "it (vendors.md 7.3, 9.4)"),
+    },
+    hidden=("host", "port", "schema"),
+    relabeling={"login": "Database user (read-only)", "password": "Password"})
+
+
+@dataclass(frozen=True)
 class VendorDocs:
     """The vendor's rows of the README's vendor tables (``python -m agent_status.vendors
     README.md`` writes them): what its connection needs, what
@@ -86,9 +130,15 @@ class VendorSpec:
     selects_by: str = "overlap"
     # how two statuses of the same agent that overlap are resolved (pipeline/normalise.py)
     overlap_rule: str = "later_start_wins"
-    # the Airflow connection type (provider.py) whose form holds the vendor's credentials
-    connection_type: str = ""
+    # the Airflow connection type whose form holds the vendor's credentials (ConnectionForm)
+    connection: ConnectionForm | None = None
     docs: VendorDocs | None = None
+
+    @property
+    def connection_type(self) -> str:
+        if self.connection is None:
+            raise ValueError(f"vendor {self.name} declares no connection form")
+        return self.connection.connection_type
 
     def check_options(self, options: dict[str, Any]) -> None:
         unknown = sorted(set(options) - set(self.options))

@@ -25,7 +25,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.avaya_cms.
 """
 
-from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ACD_DATABASE, CHUNK_ROWS, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="avaya_cms", label="Avaya CMS", identifier="user_name", access="sql",
@@ -46,7 +47,7 @@ SPEC = VendorSpec(
         # 9.2: only 1-4 are published; e.g. {5: OTHER}
         "workmode_codes": Option(dict, None, "more numeric WORKMODE codes -> work mode names"),
     },
-    connection_type="agent_status_acd_database",
+    connection=ACD_DATABASE,
     docs=VendorDocs(
         identifier=('user name (login ID), matched as administered: the CHAR(10) blank padding of '
                     "`LOGID` is removed, leading zeros are kept (`'004711    '` matches `004711`)"),

@@ -24,7 +24,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.five9.
 """
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ConnectionField, ConnectionForm, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="five9", label="Five9", identifier="user_name", access="report_job",
@@ -46,7 +47,15 @@ SPEC = VendorSpec(
         "poll_seconds": Option((int, float), 1.0, "isReportRunning timeout", 0, 300),
     },
     overlap_rule="shorter_wins",  # 1.6: the longer state starts where the shorter one ends
-    connection_type="agent_status_five9",
+    connection=ConnectionForm(
+        "agent_status_five9", "Five9 (agent status)",
+        fields={"region": ConnectionField(
+            "Data center", "us, uk, ca or eu: the Web Services host and the time zone of its "
+            "reports (vendors.md 1.2, 1.4)", "us", ("us", "uk", "ca", "eu"))},
+        relabeling={"login": "Five9 user (Administrator + Reporting roles)",
+                    "password": "Password",
+                    "host": "Web Services host (optional; default by data center)"},
+        placeholders={"host": "api.five9.eu"}),
     docs=VendorDocs(
         connection=('login/password = the API user; host optional (e.g. `api.five9.eu`) else extra '
                     '`region`, else option `data_center`; options `data_center` us/uk/ca/eu '

@@ -19,7 +19,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.generic_sql.
 """
 
-from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ACD_DATABASE, CHUNK_ROWS, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="generic_sql", label="Generic SQL source", identifier="user_name", access="sql",
@@ -30,7 +31,7 @@ SPEC = VendorSpec(
                        "(include/sql/vendors/generic_sql.sql)", required=True),
         "chunk_rows": CHUNK_ROWS,
     },
-    connection_type="agent_status_acd_database",
+    connection=ACD_DATABASE,
     docs=VendorDocs(
         identifier='your choice',
         connection='any database; `source_timezone`; option `query` **required**',

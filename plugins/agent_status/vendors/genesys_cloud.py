@@ -29,7 +29,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.genesys_cloud.
 """
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ConnectionField, ConnectionForm, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="genesys_cloud", label="Genesys Cloud", identifier="user_name", access="rest",
@@ -47,7 +48,17 @@ SPEC = VendorSpec(
         "total_hits_tolerance": Option((int, float), 0.1, "allowed error of totalHits", 0, 1),
         "max_pages": Option(int, 10_000, "page cap when the answer has no total", 1),
     },
-    connection_type="agent_status_genesys_cloud",
+    connection=ConnectionForm(
+        "agent_status_genesys_cloud", "Genesys Cloud (agent status)",
+        fields={
+            "region": ConnectionField(
+                "Region", "Genesys Cloud region domain: the token comes from login.<region>, "
+                "the API is api.<region> (vendors.md 2.2)", "mypurecloud.com"),
+            "auth_url": ConnectionField("Token URL", "Only if not derived from the region"),
+        },
+        relabeling={"login": "OAuth client id", "password": "OAuth client secret",
+                    "host": "API base URL (optional; default api.<region>)"},
+        placeholders={"host": "https://api.mypurecloud.de"}),
     docs=VendorDocs(
         connection=('login = OAuth client id, password = secret; extra `{"region": '
                     '"mypurecloud.de"}` (token from `login.<region>`, API `api.<region>`), or host '

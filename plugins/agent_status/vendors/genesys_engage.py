@@ -26,7 +26,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.genesys_engage.
 """
 
-from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ACD_DATABASE, CHUNK_ROWS, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="genesys_engage", label="Genesys Engage (Info Mart)", identifier="user_name",
@@ -43,7 +44,7 @@ SPEC = VendorSpec(
         "media_priority": Option(list, None, "source per_media: every STATE_NAME_CODE, highest "
                                  "priority first (default ACW, NOT_READY, BUSY, READY)"),
     },
-    connection_type="agent_status_acd_database",
+    connection=ACD_DATABASE,
     docs=VendorDocs(
         connection=('conn type `mssql`/`oracle`/`postgres`, host, port, login, password, schema = '
                     'Info Mart database (extra `url_query` for driver options); option '

@@ -22,7 +22,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.mitel.
 """
 
-from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ACD_DATABASE, CHUNK_ROWS, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="mitel", label="Mitel MiVoice Business (MiCC-B CCMData)", identifier="user_name",
@@ -35,7 +36,7 @@ SPEC = VendorSpec(
                         required=True),
         "chunk_rows": CHUNK_ROWS,
     },
-    connection_type="agent_status_acd_database",
+    connection=ACD_DATABASE,
     docs=VendorDocs(
         connection=('conn type `mssql`, schema `CCMData`, extra `url_query` `{"driver": "ODBC '
                     'Driver 18 for SQL Server"}`; `source_timezone` = the ACD time zone; option '

@@ -1,7 +1,8 @@
 """Sikom: what the vendor is, its options and its README rows (the code:
 agent_status.connectors.generic_sql)."""
 
-from agent_status.connectors.registry import CHUNK_ROWS, Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ACD_DATABASE, CHUNK_ROWS, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="sikom", label="Sikom", identifier="user_name", access="sql",
@@ -11,7 +12,7 @@ SPEC = VendorSpec(
         "query": Option(str, None, "SQL returning the agent states (include/sql/vendors)"),
         "chunk_rows": CHUNK_ROWS,
     },
-    connection_type="agent_status_acd_database",
+    connection=ACD_DATABASE,
     docs=VendorDocs(
         connection=('the Sikom database; `source_timezone` = database time zone; option `query` '
                     '(default reads view `wfm_agent_status`, template '

@@ -22,7 +22,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.talkdesk.
 """
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ConnectionField, ConnectionForm, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="talkdesk", label="Talkdesk", identifier="email", access="report_job",
@@ -38,7 +39,19 @@ SPEC = VendorSpec(
         "job_timeout_seconds": Option((int, float), 1800, "seconds from a job's creation to "
                                       "its download", 1, 86400),
     },
-    connection_type="agent_status_talkdesk",
+    connection=ConnectionForm(
+        "agent_status_talkdesk", "Talkdesk (agent status)",
+        fields={
+            "account": ConnectionField("Account name", "Your Talkdesk account: the token comes "
+                                       "from https://<account>.talkdeskid.com (vendors.md 4.2)"),
+            "region": ConnectionField("Region", "us, eu or ca", "us", ("us", "eu", "ca")),
+            "auth_url": ConnectionField("Token URL",
+                                        "Only if not derived from account and region"),
+        },
+        relabeling={"login": "OAuth client id (client credentials)",
+                    "password": "OAuth client secret",
+                    "host": "API base URL (optional; default by region)"},
+        placeholders={"host": "https://api.talkdeskapp.eu"}),
     docs=VendorDocs(
         connection=('login = OAuth client id, password = secret; extra `account` + `region` '
                     '(us/eu/ca) or `auth_url` (form field "Token URL"; `token_url` still read); '

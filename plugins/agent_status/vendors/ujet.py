@@ -39,7 +39,7 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.ujet.
 """
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import ConnectionForm, Option, VendorDocs, VendorSpec
 
 SPEC = VendorSpec(
     name="ujet", label="UJET", identifier="email", access="rest",
@@ -57,7 +57,11 @@ SPEC = VendorSpec(
         "look_behind_days": Option((int, float), 3, "days read before the night to find the "
                                    "statuses running into it", 0, 31),
     },
-    connection_type="agent_status_ujet",
+    connection=ConnectionForm(
+        "agent_status_ujet", "UJET / CCAI Platform (agent status)",
+        relabeling={"host": "Tenant URL", "login": "Company key (or subdomain)",
+                    "password": "Company secret code (or API token)"},
+        placeholders={"host": "https://acme.uc1.ccaiplatform.com"}),
     docs=VendorDocs(
         connection=('host = tenant URL (`https://acme.uc1.ccaiplatform.com` or '
                     '`https://acme.ujet.co`); login/password = company key / company secret code, '

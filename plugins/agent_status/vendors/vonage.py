@@ -34,7 +34,8 @@ Declared here: what the vendor is, its options, its connection form and its READ
 rows; the code is agent_status.connectors.vonage.
 """
 
-from agent_status.connectors.registry import Option, VendorDocs, VendorSpec
+from agent_status.connectors.registry import (
+    ConnectionField, ConnectionForm, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="vonage", label="Vonage Contact Center", identifier="agent_id", access="rest",
@@ -48,7 +49,16 @@ SPEC = VendorSpec(
                           choices=("Started", "StartedOrEnded", "Processed")),  # 8.3
         "max_pages": Option(int, 10_000, "page cap when an answer has no totalCount", 1),
     },
-    connection_type="agent_status_vonage",
+    connection=ConnectionForm(
+        "agent_status_vonage", "Vonage Contact Center (agent status)",
+        fields={
+            "region": ConnectionField("Region", "emea, nam or apac (vendors.md 8.2)", "emea",
+                                      ("emea", "nam", "apac")),
+            "auth_url": ConnectionField("Token URL", "Only if not derived from the region"),
+        },
+        relabeling={"login": "API client id (scope stats)", "password": "Client secret",
+                    "host": "API base URL (optional; default by region)"},
+        placeholders={"host": "https://emea.api.newvoicemedia.com"}),
     docs=VendorDocs(
         connection=('login = OAuth client id, password = secret; extra `region` emea/nam/apac (or '
                     'host + `auth_url`, form field "Token URL"; `token_url` still read)'),
