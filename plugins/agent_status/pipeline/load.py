@@ -45,8 +45,10 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
     now = pd.Timestamp.now(tz="UTC")
     stamp = {"integration": integration, "vendor": vendor, "night_date": night.night_date,
              "run_id": run_id}
-    events = events.assign(**stamp, loaded_at=now)[EVENT_COLUMNS]
-    quarantined = quarantined.assign(**stamp, quarantined_at=now)[QUARANTINE_COLUMNS]
+    # the night's own values, the same in every row: given once, not as columns of a million
+    events_stamp, quarantine_stamp = {**stamp, "loaded_at": now}, {**stamp, "quarantined_at": now}
+    events = events[[c for c in EVENT_COLUMNS if c not in events_stamp]]
+    quarantined = quarantined[[c for c in QUARANTINE_COLUMNS if c not in quarantine_stamp]]
     run_row = {**{c: None for c in RUN_COLUMNS}, **run, **stamp, "task_id": task_id,
                "try_number": try_number, "status": "success",
                "night_start_utc": pd.Timestamp(night.start_utc),
@@ -59,8 +61,8 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
         lock_night(connection, integration, night)
         for name in ("events_delete_night", "quarantine_delete_night"):
             connection.execute(sa.text(query(name)), key)
-        bulk_insert(connection, "agent_status_events", events)
-        bulk_insert(connection, "agent_status_quarantine", quarantined)
+        bulk_insert(connection, "agent_status_events", events, events_stamp)
+        bulk_insert(connection, "agent_status_quarantine", quarantined, quarantine_stamp)
         attempt["n"] = next_attempt(connection, integration, night, run_id)
         bulk_insert(connection, "import_runs",
                     pd.DataFrame([{**run_row, "attempt": attempt["n"]}])[RUN_COLUMNS])
@@ -147,25 +149,46 @@ def reapply_activity_mappings(engine: sa.Engine, integration: str) -> int:
     return int(result.rowcount or 0)
 
 
-def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame,
+                constants: dict | None = None) -> None:
+    """The frame's rows into the table; ``constants`` (column -> value) are columns with one
+    value for every row: COPY repeats it from a single Arrow value, SQLite's INSERT carries it
+    once as a literal instead of binding it per row."""
     if frame.empty:
         return
+    constants = _arrow(pd.DataFrame([constants])) if constants else None
     if connection.dialect.name == "postgresql":
-        types = [dict(connection.execute(sa.text(query("pg_column_types")),
-                                         {"table": table}).all())[c] for c in frame.columns]
+        names = list(frame.columns) + (constants.column_names if constants else [])
+        types = dict(connection.execute(sa.text(query("pg_column_types")), {"table": table}).all())
     cursor = connection.connection.driver_connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            _copy(cursor, table, frame, types)
+            data = _arrow(frame)
+            for name, value in zip(constants.column_names if constants else (),
+                                   constants.columns if constants else ()):
+                data = data.append_column(name, value.take(np.zeros(len(data), np.int32)))
+            _copy(cursor, table, data, [types[c] for c in names])
         else:
             # a 64 MB page cache keeps the key's pages in memory during the insert
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
-            placeholders = ", ".join("?" for _ in frame.columns)
+            names, values = list(frame.columns), ["?"] * len(frame.columns)
+            if constants:
+                names += constants.column_names
+                values += [_sqlite_literal(v[0]) for v in _sqlite_columns(constants)]
             for batch in _arrow(frame).to_batches(CHUNK_ROWS):
-                cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
-                                   f"VALUES ({placeholders})", zip(*_sqlite_columns(batch)))
+                cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) "
+                                   f"VALUES ({', '.join(values)})", zip(*_sqlite_columns(batch)))
     finally:
         cursor.close()
+
+
+def _sqlite_literal(value) -> str:
+    """A value as SQLite reads it back from SQL text: text quoted (quotes doubled)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
 
 
 CHUNK_ROWS = 100_000
@@ -191,13 +214,12 @@ def _sqlite_columns(batch) -> list[list]:
     return out
 
 
-def _copy(cursor, table: str, frame: pd.DataFrame, types: list[str]) -> None:
+def _copy(cursor, table: str, data, types: list[str]) -> None:
     """COPY in PostgreSQL's binary format, encoded from Arrow buffers chunk by chunk: no value
     becomes text or a Python object, and the server parses no timestamps (pandas ``to_csv`` and
     per-value conversion took 15 of the 17 s a 1M-row night took, issue 10). A column type the
     encoder does not know falls back to CSV written by Arrow."""
-    names = ", ".join(frame.columns)
-    data = _arrow(frame)
+    names = ", ".join(data.column_names)
     if all(t in _BINARY for t in types):
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT binary)") as copy:
             copy.write(_PGCOPY_HEADER)
