@@ -59,8 +59,8 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
 
     def replace_night(connection: sa.Connection) -> None:
         lock_night(connection, integration, night)
-        for name in ("events_delete_night", "quarantine_delete_night"):
-            connection.execute(sa.text(query(name)), key)
+        connection.execute(sa.text(query("events_delete_night")), key)
+        connection.execute(sa.text(query("quarantine_delete_night")), key)
         bulk_insert(connection, "agent_status_events", events, events_stamp)
         bulk_insert(connection, "agent_status_quarantine", quarantined, quarantine_stamp)
         attempt["n"] = next_attempt(connection, integration, night, run_id)
@@ -80,7 +80,7 @@ def lock_night(connection: sa.Connection, integration: str, night: Night) -> Non
     night at once would otherwise both delete, then collide on the primary key when inserting
     (SQLite's BEGIN IMMEDIATE already serialises writers)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text(query("night_lock")), {"lock": NIGHT_LOCK,
+        connection.execute(sa.text(query("night_lock", "postgresql")), {"lock": NIGHT_LOCK,
                             "key": f"{integration}/{night.night_date.isoformat()}"})
 
 
@@ -159,7 +159,8 @@ def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame,
     constants = _arrow(pd.DataFrame([constants])) if constants else None
     if connection.dialect.name == "postgresql":
         names = list(frame.columns) + (constants.column_names if constants else [])
-        types = dict(connection.execute(sa.text(query("pg_column_types")), {"table": table}).all())
+        types = dict(connection.execute(sa.text(query("column_types", "postgresql")),
+                                        {"table": table}).all())
     cursor = connection.connection.driver_connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
