@@ -80,8 +80,8 @@ def lock_night(connection: sa.Connection, integration: str, night: Night) -> Non
     night at once would otherwise both delete, then collide on the primary key when inserting
     (SQLite's BEGIN IMMEDIATE already serialises writers)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text(query("night_lock", "postgresql")), {"lock": NIGHT_LOCK,
-                            "key": f"{integration}/{night.night_date.isoformat()}"})
+        connection.execute(sa.text(query("night_lock", "postgresql")), {
+            "lock": NIGHT_LOCK, "key": f"{integration}/{night.night_date.isoformat()}"})
 
 
 def next_attempt(connection: sa.Connection, integration: str, night: Night, run_id: str) -> int:
@@ -158,22 +158,21 @@ def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame,
         return
     constants = _arrow(pd.DataFrame([constants])) if constants else None
     if connection.dialect.name == "postgresql":
-        names = list(frame.columns) + (constants.column_names if constants else [])
         types = dict(connection.execute(sa.text(query("column_types", "postgresql")),
                                         {"table": table}).all())
     cursor = connection.connection.driver_connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
             data = _arrow(frame)
-            for name, value in zip(constants.column_names if constants else (),
-                                   constants.columns if constants else ()):
-                data = data.append_column(name, value.take(np.zeros(len(data), np.int32)))
-            _copy(cursor, table, data, [types[c] for c in names])
+            if constants is not None:  # each value repeated for every row
+                for name, value in zip(constants.column_names, constants.columns):
+                    data = data.append_column(name, value.take(np.zeros(len(data), np.int32)))
+            _copy(cursor, table, data, [types[c] for c in data.column_names])
         else:
             # a 64 MB page cache keeps the key's pages in memory during the insert
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
             names, values = list(frame.columns), ["?"] * len(frame.columns)
-            if constants:
+            if constants is not None:
                 names += constants.column_names
                 values += [_sqlite_literal(v[0]) for v in _sqlite_columns(constants)]
             for batch in _arrow(frame).to_batches(CHUNK_ROWS):
