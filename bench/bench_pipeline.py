@@ -299,10 +299,11 @@ def one_night(pages_path: str) -> dict:
     def load(url: str, label: str, attempts=(1,)):
         engine = create_warehouse_engine(url)
         ensure_schema(engine)
-        for attempt in attempts:
+        for attempt in attempts:  # Airflow's run ids: the night's run, then a later run's
             s.run(f"load {label} #{attempt}", lambda _: len(events), load_night, engine,
                   integration="bench", vendor="genesys_cloud", night=the_night,
-                  run_id=f"r{attempt}", try_number=1, events=events, quarantined=quarantined,
+                  run_id=RUN_IDS[attempt - 1], try_number=1, events=events,
+                  quarantined=quarantined,
                   run={"events_loaded": len(events)}, validation_rows=[])
         engine.dispose()
 
@@ -316,6 +317,7 @@ def one_night(pages_path: str) -> dict:
             "peak_rss_mb": peak_mb()}
 
 
+RUN_IDS = ["scheduled__2026-11-02T02:00:00+00:00", "scheduled__2026-11-03T02:00:00+00:00"]
 SQL_QUERY = ("SELECT login AS agentidentifier, began AS starttime, ended AS endtime, "
              "state AS activity FROM acd_state_log "
              "WHERE began < :end_local AND (ended IS NULL OR ended > :start_local)")

@@ -18,6 +18,7 @@ from agent_status.warehouse import (create_warehouse_engine, ensure_schema, migr
                                     migration_statements, migrations, schema_version)
 from tests.helpers import write_integrations
 from tests.pipeline.test_load import NO_QUARANTINE, events, night
+from tests.pipeline.test_load import load as load_events
 
 LATEST = [f"{version:04d}_{name}" for version, name, _ in migrations()]
 
@@ -183,3 +184,61 @@ def test_a_failed_migration_leaves_the_previous_version(tmp_path, monkeypatch):
     assert not sa.inspect(engine).has_table("half_done")
     engine.dispose()
 
+
+
+def test_migration_3_rekeys_the_events_keeping_rows_views_and_grants(url, monkeypatch):
+    """A version-2 warehouse with loaded nights, an analyst's view on the events table and (on
+    PostgreSQL) a GRANT on it: migration 3 keeps all of them, and the night is replaced through
+    the new key."""
+    from agent_status import warehouse
+
+    engine = create_warehouse_engine(url)
+    postgres = engine.dialect.name == "postgresql"
+    with monkeypatch.context() as patch:
+        patch.setattr(warehouse, "migrations", lambda: migrations()[:2])
+        assert ensure_schema(engine) == LATEST[:2]
+    load_events(engine, events(300, 1), 1)
+    load_events(engine, events(200, 2), 2)
+    role = f"analyst_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE VIEW bi_events AS SELECT night_date, COUNT(*) AS n "
+                          "FROM agent_status_events GROUP BY night_date"))
+        if postgres:
+            c.execute(sa.text(f"CREATE ROLE {role} NOLOGIN"))
+            c.execute(sa.text(f"GRANT SELECT ON agent_status_events TO {role}"))
+    catalog = _catalog(engine) if postgres else None
+    before = _events(engine)
+    assert ensure_schema(engine) == LATEST[2:]
+    assert _events(engine) == before
+    with engine.connect() as c:
+        assert [tuple(r) for r in c.execute(sa.text(
+            "SELECT night_date, n FROM bi_events ORDER BY night_date")).all()] == [
+            (d, n) for d, n in c.execute(sa.text(
+                "SELECT night_date, COUNT(*) FROM agent_status_events GROUP BY night_date "
+                "ORDER BY night_date")).all()]
+        key = sa.inspect(c).get_pk_constraint("agent_status_events")["constrained_columns"]
+        assert key == ["integration", "night_date", "run_id", "external_user_id", "start_utc"]
+        assert "agent_status_events_night" not in {
+            i["name"] for i in sa.inspect(c).get_indexes("agent_status_events")}
+        if postgres:
+            assert _catalog(engine) == catalog  # the views were not re-created
+            assert c.execute(sa.text(f"SELECT has_table_privilege('{role}', "
+                                     "'agent_status_events', 'SELECT')")).scalar() is True
+    load_events(engine, events(250, 1), 1, run_id="r2")  # night 1 replaced, night 2 kept
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT run_id, COUNT(*) FROM agent_status_events "
+                                 "GROUP BY run_id ORDER BY run_id")).all() == [
+            ("r1", 200), ("r2", 250)]
+        if postgres:
+            c.execute(sa.text("DROP VIEW bi_events"))
+            c.execute(sa.text(f"DROP OWNED BY {role}"))
+            c.execute(sa.text(f"DROP ROLE {role}"))
+            c.commit()
+    engine.dispose()
+
+
+def _events(engine: sa.Engine) -> list[tuple]:
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(sa.text(
+            "SELECT * FROM agent_status_events ORDER BY night_date, external_user_id, "
+            "start_utc")).all()]

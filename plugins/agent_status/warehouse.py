@@ -124,6 +124,9 @@ def migrations() -> list[tuple[int, str, Path]]:
 
 
 def migration_statements(path: Path, dialect: str) -> list[str]:
+    """The file's statements for this dialect ("postgresql", "sqlite"): separated by a line
+    holding only ";"; {TS} and {CREATE_VIEW} filled in; a statement preceded by a comment line
+    ``-- dialect: <name>`` runs on that dialect only."""
     postgres = dialect == "postgresql"
     text = path.read_text()
     text = text.replace("{TS}", "TIMESTAMPTZ" if postgres else "TIMESTAMP")
@@ -131,6 +134,10 @@ def migration_statements(path: Path, dialect: str) -> list[str]:
                         "CREATE OR REPLACE VIEW" if postgres else "CREATE VIEW IF NOT EXISTS")
     statements = []
     for chunk in text.split("\n;\n"):
+        only = [line.split(":", 1)[1].strip() for line in chunk.splitlines()
+                if line.strip().startswith("-- dialect:")]
+        if only and dialect not in only:
+            continue
         lines = [line for line in chunk.splitlines() if not line.strip().startswith("--")]
         statement = "\n".join(lines).strip().rstrip(";")
         if statement:

@@ -21,8 +21,8 @@ def main(manifest_path: str, marker: str, go: str) -> None:
 
     original = load.bulk_insert
 
-    def pausing_insert(connection, table, frame):
-        original(connection, table, frame)
+    def pausing_insert(connection, table, frame, constants=None):
+        original(connection, table, frame, constants)
         if table == "agent_status_events":
             Path(marker).touch()
             deadline = time.monotonic() + 300

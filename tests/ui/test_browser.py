@@ -336,6 +336,9 @@ def test_a_vendor_connection_is_created_from_its_labelled_form_and_tested(page, 
 
     row = page.get_by_role("row").filter(has_text="acme_genesys_ui")
     sync_api.expect(row).to_contain_text("agent_status_genesys_cloud")
-    row.get_by_role("button", name="Test Connection").click()
+    with page.expect_response(lambda r: r.url.endswith("/api/v2/connections/test")) as answer:
+        row.get_by_role("button", name="Test Connection").click()
     # the hook runs `agent-status check` against the sandbox and the UI shows its answer
+    result = answer.value.json()
+    assert result["status"] is True and "can import" in result["message"], result
     sync_api.expect(page.get_by_text("can import")).to_be_visible()

@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from agent_status.nights import Night
+from agent_status.warehouse import query
 
 EVENT_COLUMNS = ["integration", "vendor", "night_date", "external_user_id", "employee_id",
                  "vendor_activity_id", "vendor_activity_name", "reason", "activity_id",
@@ -44,8 +45,10 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
     now = pd.Timestamp.now(tz="UTC")
     stamp = {"integration": integration, "vendor": vendor, "night_date": night.night_date,
              "run_id": run_id}
-    events = events.assign(**stamp, loaded_at=now)[EVENT_COLUMNS]
-    quarantined = quarantined.assign(**stamp, quarantined_at=now)[QUARANTINE_COLUMNS]
+    # the night's own values, the same in every row: given once, not as columns of a million
+    events_stamp, quarantine_stamp = {**stamp, "loaded_at": now}, {**stamp, "quarantined_at": now}
+    events = events[[c for c in EVENT_COLUMNS if c not in events_stamp]]
+    quarantined = quarantined[[c for c in QUARANTINE_COLUMNS if c not in quarantine_stamp]]
     run_row = {**{c: None for c in RUN_COLUMNS}, **run, **stamp, "task_id": task_id,
                "try_number": try_number, "status": "success",
                "night_start_utc": pd.Timestamp(night.start_utc),
@@ -56,11 +59,10 @@ def load_night(engine: sa.Engine, *, integration: str, vendor: str, night: Night
 
     def replace_night(connection: sa.Connection) -> None:
         lock_night(connection, integration, night)
-        for table in ("agent_status_events", "agent_status_quarantine"):
-            connection.execute(sa.text(f"DELETE FROM {table} WHERE integration = :integration "
-                                       "AND night_date = :night_date"), key)
-        bulk_insert(connection, "agent_status_events", events)
-        bulk_insert(connection, "agent_status_quarantine", quarantined)
+        connection.execute(sa.text(query("events_delete_night")), key)
+        connection.execute(sa.text(query("quarantine_delete_night")), key)
+        bulk_insert(connection, "agent_status_events", events, events_stamp)
+        bulk_insert(connection, "agent_status_quarantine", quarantined, quarantine_stamp)
         attempt["n"] = next_attempt(connection, integration, night, run_id)
         bulk_insert(connection, "import_runs",
                     pd.DataFrame([{**run_row, "attempt": attempt["n"]}])[RUN_COLUMNS])
@@ -78,19 +80,17 @@ def lock_night(connection: sa.Connection, integration: str, night: Night) -> Non
     night at once would otherwise both delete, then collide on the primary key when inserting
     (SQLite's BEGIN IMMEDIATE already serialises writers)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:lock, hashtext(:key))"),
-                           {"lock": NIGHT_LOCK,
-                            "key": f"{integration}/{night.night_date.isoformat()}"})
+        connection.execute(sa.text(query("night_lock", "postgresql")), {
+            "lock": NIGHT_LOCK, "key": f"{integration}/{night.night_date.isoformat()}"})
 
 
 def next_attempt(connection: sa.Connection, integration: str, night: Night, run_id: str) -> int:
     """The ledger's next attempt number for this night and run (the writer holds the lock:
     SQLite's BEGIN IMMEDIATE, PostgreSQL's ``lock_night``; the primary key would refuse a
     duplicate rather than overwrite one)."""
-    return int(connection.execute(sa.text(
-        "SELECT COALESCE(MAX(attempt), 0) + 1 FROM import_runs WHERE integration = :i AND "
-        "night_date = :d AND run_id = :r"),
-        {"i": integration, "d": night.night_date.isoformat(), "r": run_id}).scalar())
+    return int(connection.execute(sa.text(query("import_runs_next_attempt")), {
+        "integration": integration, "night_date": night.night_date.isoformat(),
+        "run_id": run_id}).scalar())
 
 
 def in_transaction(engine: sa.Engine, work, attempts: int = 6) -> None:
@@ -134,59 +134,61 @@ def replay_quarantine(engine: sa.Engine, integration: str) -> int:
     """Quarantined events whose identifier now maps to an employee move into the events,
     remapped with today's activity mappings, in one transaction."""
     params = {"integration": integration}
-    mapped = ("EXISTS (SELECT 1 FROM employee_external_ids m WHERE m.integration = "
-              "q.integration AND m.external_user_id = q.external_user_id)")
     with engine.begin() as connection:
-        inserted = connection.execute(sa.text(f"""
-            INSERT INTO agent_status_events ({", ".join(EVENT_COLUMNS)})
-            SELECT q.integration, q.vendor, q.night_date, q.external_user_id, m.employee_id,
-                   q.vendor_activity_id, q.vendor_activity_name, q.reason,
-                   COALESCE(am.activity_id, 1), COALESCE(am.classification, 1),
-                   q.start_utc, q.end_utc, q.duration_seconds, q.is_open, q.run_id,
-                   q.quarantined_at
-            FROM agent_status_quarantine q
-            JOIN employee_external_ids m
-              ON m.integration = q.integration AND m.external_user_id = q.external_user_id
-            LEFT JOIN activity_mappings am
-              ON am.integration = q.integration AND am.vendor_activity_id = q.vendor_activity_id
-            WHERE q.integration = :integration"""), params).rowcount
-        connection.execute(sa.text(
-            f"DELETE FROM agent_status_quarantine WHERE integration = :integration AND "
-            f"{mapped.replace('q.', 'agent_status_quarantine.')}"), params)
+        inserted = connection.execute(sa.text(query("quarantine_replay_insert")),
+                                      params).rowcount
+        connection.execute(sa.text(query("quarantine_replay_delete")), params)
     return int(inserted or 0)
 
 
 def reapply_activity_mappings(engine: sa.Engine, integration: str) -> int:
     """Re-remap history already loaded with the current activity mappings (set-based)."""
     with engine.begin() as connection:
-        result = connection.execute(sa.text("""
-            UPDATE agent_status_events SET
-              activity_id = COALESCE((SELECT am.activity_id FROM activity_mappings am
-                  WHERE am.integration = agent_status_events.integration
-                    AND am.vendor_activity_id = agent_status_events.vendor_activity_id), 1),
-              classification = COALESCE((SELECT am.classification FROM activity_mappings am
-                  WHERE am.integration = agent_status_events.integration
-                    AND am.vendor_activity_id = agent_status_events.vendor_activity_id), 1)
-            WHERE integration = :integration"""), {"integration": integration})
+        result = connection.execute(sa.text(query("events_reapply_activity_mappings")),
+                                    {"integration": integration})
     return int(result.rowcount or 0)
 
 
-def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame) -> None:
+def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame,
+                constants: dict | None = None) -> None:
+    """The frame's rows into the table; ``constants`` (column -> value) are columns with one
+    value for every row: COPY repeats it from a single Arrow value, SQLite's INSERT carries it
+    once as a literal instead of binding it per row."""
     if frame.empty:
         return
+    constants = _arrow(pd.DataFrame([constants])) if constants else None
+    if connection.dialect.name == "postgresql":
+        types = dict(connection.execute(sa.text(query("column_types", "postgresql")),
+                                        {"table": table}).all())
     cursor = connection.connection.driver_connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            _copy(cursor, table, frame)
+            data = _arrow(frame)
+            if constants is not None:  # each value repeated for every row
+                for name, value in zip(constants.column_names, constants.columns):
+                    data = data.append_column(name, value.take(np.zeros(len(data), np.int32)))
+            _copy(cursor, table, data, [types[c] for c in data.column_names])
         else:
-            # a 64 MB page cache keeps the two indexes' pages in memory during the insert
+            # a 64 MB page cache keeps the key's pages in memory during the insert
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
-            placeholders = ", ".join("?" for _ in frame.columns)
+            names, values = list(frame.columns), ["?"] * len(frame.columns)
+            if constants is not None:
+                names += constants.column_names
+                values += [_sqlite_literal(v[0]) for v in _sqlite_columns(constants)]
             for batch in _arrow(frame).to_batches(CHUNK_ROWS):
-                cursor.executemany(f"INSERT INTO {table} ({', '.join(frame.columns)}) "
-                                   f"VALUES ({placeholders})", zip(*_sqlite_columns(batch)))
+                cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) "
+                                   f"VALUES ({', '.join(values)})", zip(*_sqlite_columns(batch)))
     finally:
         cursor.close()
+
+
+def _sqlite_literal(value) -> str:
+    """A value as SQLite reads it back from SQL text: text quoted (quotes doubled)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
 
 
 CHUNK_ROWS = 100_000
@@ -212,14 +214,12 @@ def _sqlite_columns(batch) -> list[list]:
     return out
 
 
-def _copy(cursor, table: str, frame: pd.DataFrame) -> None:
-    """COPY in PostgreSQL's binary format, encoded from Arrow buffers by numpy, chunk by chunk:
-    no value becomes text or a Python object, and the server parses no timestamps (pandas
-    ``to_csv`` and per-value conversion took 15 of the 17 s a 1M-row night took, issue 10).
-    A column type the encoder does not know falls back to CSV written by Arrow."""
-    names = ", ".join(frame.columns)
-    data = _arrow(frame)
-    types = _column_types(cursor, table, list(frame.columns))
+def _copy(cursor, table: str, data, types: list[str]) -> None:
+    """COPY in PostgreSQL's binary format, encoded from Arrow buffers chunk by chunk: no value
+    becomes text or a Python object, and the server parses no timestamps (pandas ``to_csv`` and
+    per-value conversion took 15 of the 17 s a 1M-row night took, issue 10). A column type the
+    encoder does not know falls back to CSV written by Arrow."""
+    names = ", ".join(data.column_names)
     if all(t in _BINARY for t in types):
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT binary)") as copy:
             copy.write(_PGCOPY_HEADER)
@@ -253,30 +253,21 @@ def _arrow_number_types():
             "double precision": pa.float64(), "real": pa.float32()}
 
 
-def _column_types(cursor, table: str, columns: list[str]) -> list[str]:
-    cursor.execute("SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
-                   "WHERE attrelid = %s::regclass AND attnum > 0", (table,))
-    types = dict(cursor.fetchall())
-    return [types[c] for c in columns]
-
-
-def _binary_rows(batch, types: list[str]) -> bytes:
+def _binary_rows(batch, types: list[str]) -> memoryview:
     """The rows of one Arrow batch in COPY's binary tuple format: per row a field count, then
-    per field its length (-1 for NULL) and its bytes in network order."""
+    per field its length (-1 for NULL) and its bytes in network order. Each field becomes a
+    binary column of length + bytes per row; Arrow's element-wise join lays the rows out."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = batch.num_rows
-    fields = []  # (lengths, payload writer) per column
+    parts = [_binary_column(np.full(n, len(types), ">i2"))]  # the field count
     for column, pg_type in zip(batch.columns, types):
         null = column.is_null().to_numpy(zero_copy_only=False)
         if pg_type == "text":  # a NULL as "" (Arrow may keep bytes behind a NULL): no bytes
-            column = pc.fill_null(column.cast(pa.large_string()), "")
-            _, offsets, values = column.buffers()
-            offsets = np.frombuffer(offsets, np.int64)[column.offset:column.offset + n + 1]
-            values = np.frombuffer(values, np.uint8) if values is not None else \
-                np.empty(0, np.uint8)
-            fields.append((np.where(null, -1, np.diff(offsets)), ("text", offsets, values)))
+            text = pc.fill_null(column.cast(pa.string()), "").cast(pa.binary())
+            lengths = pc.binary_length(text).to_numpy(zero_copy_only=False)
+            parts += [_binary_column(np.where(null, -1, lengths).astype(">i4")), text]
             continue
         if pg_type == "date":
             numbers = column.cast(pa.date32()).cast(pa.int32())
@@ -288,35 +279,35 @@ def _binary_rows(batch, types: list[str]) -> bytes:
             numbers = column.cast(pa.bool_()).cast(pa.uint8())
         else:  # a column of NULLs only (Arrow's null type) casts too
             numbers = column.cast(_arrow_number_types()[pg_type])
-        width = np.dtype(_FIXED[pg_type]).itemsize
         values = np.asarray(numbers.fill_null(0).to_numpy(zero_copy_only=False),
                             dtype=_FIXED[pg_type])
-        fields.append((np.where(null, -1, width), ("fixed", values.view(np.uint8)
-                                                  .reshape(n, width), ~null)))
-    sizes = 2 + sum(4 + np.maximum(lengths, 0) for lengths, _ in fields)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    out = np.empty(int(sizes.sum()), np.uint8)
-    _put(out, starts, np.full(n, len(fields), ">i2").view(np.uint8).reshape(n, 2))
-    at = starts + 2
-    for lengths, (kind, *payload) in fields:
-        _put(out, at, lengths.astype(">i4").view(np.uint8).reshape(n, 4))
-        at = at + 4
-        if kind == "fixed":
-            values, valid = payload
-            _put(out, at[valid], values[valid])
-        else:  # the column's bytes in one piece, each row's moved to its place in the tuples
-            offsets, values = payload
-            counts = np.diff(offsets)
-            shift = np.repeat(at - offsets[:-1], counts)
-            shift += np.arange(offsets[0], offsets[-1])
-            out[shift] = values[offsets[0]:offsets[-1]]
-        at = at + np.maximum(lengths, 0)
-    return out.tobytes()
+        width = values.dtype.itemsize
+        fields = np.empty((n, 4 + width), np.uint8)  # per row: length, value
+        fields[:, :4] = np.where(null, -1, width).astype(">i4").view(np.uint8).reshape(n, 4)
+        fields[:, 4:] = values.view(np.uint8).reshape(n, width)
+        if null.any():  # a NULL is its length alone
+            keep = np.ones(fields.shape, bool)
+            keep[null, 4:] = False
+            parts.append(_binary_column(fields[keep], np.where(null, 4, 4 + width)))
+        else:
+            parts.append(_binary_column(fields))
+    rows = pc.binary_join_element_wise(*parts, b"")
+    offsets = np.frombuffer(rows.buffers()[1], np.int32)
+    return memoryview(rows.buffers()[2]).cast("B")[offsets[rows.offset]:offsets[rows.offset + n]]
 
 
-def _put(out: np.ndarray, at: np.ndarray, rows: np.ndarray) -> None:
-    """Writes rows[i] (fixed width) at out[at[i]:]."""
-    out[at[:, None] + np.arange(rows.shape[1])] = rows
+def _binary_column(values: np.ndarray, sizes: np.ndarray | None = None):
+    """An Arrow binary column over bytes: one row per row of ``values`` (a 2-D uint8 array, or
+    a 1-D array of fixed-width numbers), or ``values`` (flat bytes) cut at ``sizes``."""
+    import pyarrow as pa
+
+    if sizes is None:
+        n = len(values)
+        sizes = np.full(n, values.nbytes // max(n, 1))
+    offsets = np.zeros(len(sizes) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), len(sizes), [
+        None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(values))])
 
 
 def _arrow(frame: pd.DataFrame):

@@ -1,0 +1,3 @@
+-- a night's quarantined events, before its new ones go in
+DELETE FROM agent_status_quarantine
+WHERE integration = :integration AND night_date = :night_date
