@@ -70,6 +70,14 @@ def test_an_empty_integrations_list_is_refused(tmp_path):
     ("generic_sql", {}, "option 'query' is required"),
     ("generic_sql", {"query": "   "}, "option 'query' must not be empty"),
     ("vonage", {"page_size": "100"}, "option 'page_size' must be an integer"),
+    ("genesys_engage", {"user_name_column": "NAME; DROP TABLE x"},
+     "option 'user_name_column' must be a plain column name, got 'NAME; DROP TABLE x'"),
+    ("genesys_engage", {"media_priority": ["ACW", 3]},
+     "option 'media_priority' must be a non-empty list, each item a string"),
+    ("genesys_engage", {"media_priority": []},
+     "option 'media_priority' must be a non-empty list, each item a string"),
+    ("avaya_cms", {"sequence_column": "SEQ-1"},
+     "option 'sequence_column' must be a plain column name or ''"),
 ])
 def test_option_values_out_of_range_fail_at_load(tmp_path, vendor, options, message):
     path = write(tmp_path, entry_yaml(vendor=vendor, options=options))

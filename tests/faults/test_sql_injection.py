@@ -94,19 +94,25 @@ def test_injection_through_mapping_files(url, tmp_path, monkeypatch, capsys):
 
 
 def test_injection_through_the_integrations_file(url, tmp_path, monkeypatch):
-    """A configurable column name (Genesys Engage ``user_name_column``) is validated: an
-    injection fails the night naming the option and touches neither database."""
+    """A configurable column name (Genesys Engage ``user_name_column``) is validated when the
+    integrations file loads: an injection is refused naming file, integration and option, so
+    no DAG and no night exist to run it, and neither database is touched."""
+    from agent_status.config import ConfigError, load_integrations
+
     entry = integration_entry("engage", "genesys_engage", options={
         "user_name_column": "RESOURCE_NAME FROM RESOURCE_; DROP TABLE RESOURCE_; --"})
-    setup = set_up("genesys_engage", url, tmp_path, monkeypatch, name="engage", entries=[entry])
+    setup = set_up("genesys_engage", url, tmp_path, monkeypatch, name="engage")
     vendor_db = sa.create_engine(setup.connection.extra["sqlalchemy_url"])
     try:
-        with pytest.raises(VendorError, match="option user_name_column"):
-            run_night(setup)
+        path = tmp_path / "injected.yaml"
+        write_integrations(path, [entry])
+        with pytest.raises(ConfigError, match="integration 'engage': field 'options': option "
+                                              "'user_name_column' must be a plain column name"):
+            load_integrations(path)
         assert "RESOURCE_" in sa.inspect(vendor_db).get_table_names()
         engine = setup.engine()
         _tables_intact(engine)
-        assert list(runs(engine, "engage").status) == ["failed"]
+        assert runs(engine, "engage").empty
         engine.dispose()
     finally:
         vendor_db.dispose()

@@ -65,10 +65,8 @@ class GenesysEngageConnector(SqlConnector):
         return effective_states(states, priority, start, end)
 
     def _priority(self) -> list[str]:
+        # a list of texts, checked when the integrations file loads (vendors/genesys_engage.py)
         priority = self.options.get("media_priority") or STATE_PRIORITY
-        if not priority or not all(isinstance(code, str) for code in priority):
-            raise VendorError(f"integration {self.integration.name}: option media_priority must "
-                              f"list state codes, highest first, e.g. {list(STATE_PRIORITY)}")
         return [code.strip().upper() for code in priority]
 
     def _check_media_neutral_coverage(self, covered: set, start: dt.datetime,

@@ -11,6 +11,7 @@ file loads, so a bad option fails the DAG file naming file, integration and fiel
 from __future__ import annotations
 
 import importlib
+import re
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ class Option:
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
     required: bool = False
+    # a text that must match it whole (e.g. a column name written into a query), described
+    pattern: tuple[str, str] | None = None
+    items: type | None = None  # a list's element type; such a list must not be empty
 
     def check(self, key: str, value: Any) -> None:
         types = self.type if isinstance(self.type, tuple) else (self.type,)
@@ -48,7 +52,19 @@ class Option:
             raise ValueError(f"option {key!r} must be at most {self.maximum}, got {value!r}")
         if isinstance(value, str) and self.required and not value.strip():
             raise ValueError(f"option {key!r} must not be empty")
+        if self.pattern is not None and not re.fullmatch(self.pattern[0], value):
+            raise ValueError(f"option {key!r} must be {self.pattern[1]}, got {value!r}")
+        if self.items is not None and (not value or not all(
+                isinstance(item, self.items) and not (isinstance(item, bool)
+                                                      and self.items is not bool)
+                for item in value)):
+            raise ValueError(f"option {key!r} must be a non-empty list, each item "
+                             f"{_TYPE_NAMES.get(self.items, self.items.__name__)}, got "
+                             f"{value!r}")
 
+
+# a column name written into a vendor query's text (never a value: those are bound)
+COLUMN_NAME = (r"[A-Za-z_][A-Za-z0-9_]{0,127}", "a plain column name")
 
 # every SQL vendor's (connectors/sql.py reads its query in chunks of this many rows)
 CHUNK_ROWS = Option(int, 200_000, "rows read per chunk", 1)

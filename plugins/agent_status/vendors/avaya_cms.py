@@ -26,7 +26,7 @@ rows; the code is agent_status.connectors.avaya_cms.
 """
 
 from agent_status.connectors.registry import (
-    ACD_DATABASE, CHUNK_ROWS, Option, VendorDocs, VendorSpec)
+    ACD_DATABASE, CHUNK_ROWS, COLUMN_NAME, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="avaya_cms", label="Avaya CMS", identifier="user_name", access="sql",
@@ -38,12 +38,13 @@ SPEC = VendorSpec(
         "acd": Option(int, 1, "the CMS ACD number", 1),
         # 9.3: AG_ACTV.EVENT_TIME in a public importer schema; older guesses read STARTTIME
         "time_column": Option(str, "EVENT_TIME", "trace column with the local time of the "
-                              "state change"),
+                              "state change", pattern=COLUMN_NAME),
         # 9.3: "hour, minute, and second format" (importer schema); not confirmed by Avaya
         "time_encoding": Option(str, "hhmmss", "how the time column counts: HHMMSS, HHMM or "
                                 "seconds since midnight", choices=("hhmmss", "hhmm", "seconds")),
         "sequence_column": Option(str, "WMODE_SEQ", "trace column ordering events of the same "
-                                  "second ('' if the trace has none)"),
+                                  "second ('' if the trace has none)",
+                                  pattern=(f"(|{COLUMN_NAME[0]})", "a plain column name or ''")),
         # 9.2: only 1-4 are published; e.g. {5: OTHER}
         "workmode_codes": Option(dict, None, "more numeric WORKMODE codes -> work mode names"),
     },

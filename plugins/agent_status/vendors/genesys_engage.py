@@ -27,7 +27,7 @@ rows; the code is agent_status.connectors.genesys_engage.
 """
 
 from agent_status.connectors.registry import (
-    ACD_DATABASE, CHUNK_ROWS, Option, VendorDocs, VendorSpec)
+    ACD_DATABASE, CHUNK_ROWS, COLUMN_NAME, Option, VendorDocs, VendorSpec)
 
 SPEC = VendorSpec(
     name="genesys_engage", label="Genesys Engage (Info Mart)", identifier="user_name",
@@ -36,13 +36,15 @@ SPEC = VendorSpec(
     options={
         "query": Option(str, None, "SQL over the Info Mart (include/sql/vendors)"),
         "chunk_rows": CHUNK_ROWS,
-        "user_name_column": Option(str, "RESOURCE_NAME", "RESOURCE_ column with the user name"),
+        "user_name_column": Option(str, "RESOURCE_NAME", "RESOURCE_ column with the user name",
+                                   pattern=COLUMN_NAME),
         # who collapses the media into one state (3.1, 3.4): GIM's SM_MEDIA_NEUTRAL_STATE_FACT
         # under its own configured priority, or media_priority here
         "source": Option(str, "media_neutral", "media-neutral states from GIM, or per media",
                          choices=("media_neutral", "per_media")),
         "media_priority": Option(list, None, "source per_media: every STATE_NAME_CODE, highest "
-                                 "priority first (default ACW, NOT_READY, BUSY, READY)"),
+                                 "priority first (default ACW, NOT_READY, BUSY, READY)",
+                                 items=str),
     },
     connection=ACD_DATABASE,
     docs=VendorDocs(
