@@ -68,18 +68,23 @@ def test_output_equals_the_simulator_truth_over_two_nights():
         assert len(seen) > len(set(seen))
 
 
+def _user_segments(records: list[dict], kind: str, code: str) -> pd.DataFrame:
+    """The connector's segments of records that carry their userId (as a page's do)."""
+    from agent_status.connectors.genesys_cloud import _segments
+
+    return _segments(records, [r["userId"] for r in records], kind, code)
+
+
 def test_copies_of_a_status_in_different_chunks_are_kept_once(monkeypatch):
     """The records become columns a few at a time (peak memory, issue 10): a status whose copies
     fall in different chunks (vendors.md 2.6) is still kept once, its closed copy winning."""
-    from agent_status.connectors.genesys_cloud import _segments
-
     closed = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
               "endTime": "2026-10-25T08:30:00.000Z", "systemPresence": "BREAK"}
     open_copy = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
                  "systemPresence": "BREAK"}
-    no_routing = _segments([], "routingStatus", "routingStatus")
+    no_routing = _user_segments([], "routingStatus", "routingStatus")
     for chunks in ([[closed], [open_copy]], [[open_copy], [closed]]):
-        presence = pd.concat([_segments(records, "primaryPresence", "systemPresence") for records in chunks])
+        presence = pd.concat([_user_segments(records, "primaryPresence", "systemPresence") for records in chunks])
         got = effective_timeline(presence, no_routing, START, END)
         assert got.end_utc.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
 
@@ -308,17 +313,15 @@ def test_a_lasting_paging_fault_fails_the_night_never_a_partial_one(details, use
 def test_page_records_parse_the_same_on_arrows_path_and_pandas_path():
     """Records become columns in Arrow; a time Arrow refuses (nanoseconds, no zone) or a
     non-text field takes pandas' path, which must read the same segments."""
-    from agent_status.connectors.genesys_cloud import _segments
-
     records = [
         {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z", "endTime":
          "2026-10-25T08:30:00.250Z", "systemPresence": "BREAK", "organizationPresenceId": "p"},
         {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z", "systemPresence": "BREAK"},
         {"userId": "u2", "startTime": "2026-10-25T10:00:00+02:00", "systemPresence": "MEAL"}]
-    arrow = _segments(records, "primaryPresence", "systemPresence")
+    arrow = _user_segments(records, "primaryPresence", "systemPresence")
     odd = records + [{"userId": "u3", "startTime": "2026-10-25T09:00:00.000000001Z",
                       "endTime": "2026-10-25T09:00:01Z", "systemPresence": "AWAY"}]
-    pandas = _segments(odd, "primaryPresence", "systemPresence").sort_values(
+    pandas = _user_segments(odd, "primaryPresence", "systemPresence").sort_values(
         "user_id", ignore_index=True)
     arrow = arrow.sort_values("user_id", ignore_index=True)
     assert pandas.user_id.tolist() == ["u1", "u2", "u3"] and arrow.user_id.tolist() == ["u1", "u2"]

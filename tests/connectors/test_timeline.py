@@ -83,3 +83,14 @@ def test_copies_count_once_a_closed_copy_wins_and_open_ends_stay_open():
 
 def test_no_base_state_no_timeline():
     assert layered(segments([]), segments([], reason=False)) == []
+
+
+def test_sorted_unique_is_numpys_unique():
+    import numpy as np
+
+    from agent_status.connectors.timeline import sorted_unique
+
+    rng = np.random.default_rng(7)
+    for values in (np.array([], dtype=np.int64), np.array([5]), np.array([3, 3, 3]),
+                   rng.integers(-50, 50, 1000), rng.integers(0, 2**62, 10_000)):
+        np.testing.assert_array_equal(sorted_unique(values), np.unique(values))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -67,10 +68,11 @@ class GenesysCloudConnector(RestSource):
                                     total_name="totalHits", approximate=True,
                                     tolerance=self.options["total_hits_tolerance"])
         for details in self.pages(pager, fetch):
-            yield [segment for detail in details for segment in _tagged(detail)]
+            yield _Segments(details)
 
-    def parse(self, pages: list[list[dict[str, Any]]]) -> pd.DataFrame:
-        return pd.concat([_segments([s for page in pages for s in page if s["kind"] == kind],
+    def parse(self, pages: list[_Segments]) -> pd.DataFrame:
+        return pd.concat([_segments(list(chain.from_iterable(p.records[kind] for p in pages)),
+                                    list(chain.from_iterable(p.users[kind] for p in pages)),
                                     kind, code).assign(kind=kind)
                           for kind, code in KINDS.items()], ignore_index=True)
 
@@ -102,32 +104,44 @@ def effective_timeline(presence: pd.DataFrame, routing: pd.DataFrame, start: dt.
                             ignored=("OFF_QUEUE",), label=_label)
 
 
-def _tagged(detail: Any) -> list[dict[str, Any]]:
-    """A user-details record's presence and routing segments (2.4), each tagged with its
-    ``userId`` and kind; a record without a userId, or a field that is not a list of segment
-    objects, fails naming it."""
-    user_id = detail.get("userId") if isinstance(detail, dict) else None
-    if not isinstance(user_id, str) or not user_id.strip():
-        shown = f"with fields {sorted(detail)[:10]}" if isinstance(detail, dict) else (
-            f"{str(detail)[:100]!r}")
-        raise VendorError(f"Genesys Cloud userId of user details record {shown}: {user_id!r}")
-    return [{"userId": user_id, "kind": kind, **segment} for kind in KINDS for segment in
-            objects(as_list(detail, kind, f"Genesys Cloud user details of user {user_id}"),
-                    f"Genesys Cloud {kind} of user {user_id}")]
+class _Segments:
+    """One page's presence and routing segments (2.4), by kind, each with its userId: the
+    segment objects as they came, not copies (issue 10). A record without a userId, or a
+    field that is not a list of segment objects, fails naming it."""
+
+    def __init__(self, details: list[Any]):
+        self.records: dict[str, list] = {kind: [] for kind in KINDS}
+        self.users: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        for detail in details:
+            user_id = detail.get("userId") if isinstance(detail, dict) else None
+            if not isinstance(user_id, str) or not user_id.strip():
+                shown = f"with fields {sorted(detail)[:10]}" if isinstance(detail, dict) else (
+                    f"{str(detail)[:100]!r}")
+                raise VendorError(f"Genesys Cloud userId of user details record {shown}: "
+                                  f"{user_id!r}")
+            for kind in KINDS:
+                segments = objects(as_list(detail, kind, "Genesys Cloud user details of user "
+                                           f"{user_id}"), f"Genesys Cloud {kind} of user {user_id}")
+                self.records[kind].extend(segments)
+                self.users[kind].extend([user_id] * len(segments))
+
+    def __len__(self) -> int:
+        return sum(len(records) for records in self.records.values())
 
 
-def _segments(records: list[dict[str, Any]], kind: str, code_field: str) -> pd.DataFrame:
+def _segments(records: list[dict[str, Any]], users: list[str], kind: str,
+              code_field: str) -> pd.DataFrame:
     """Segments once per (userId, startTime); a closed copy wins over an open one (2.6). A
     missing or unreadable ``startTime``, an ``endTime`` that is not ISO-8601, or a missing
     presence / routing code fails naming field, segment and value."""
     def name(frame: pd.DataFrame, field: str, at: int) -> str:
         where = "" if field == "startTime" else f" starting {frame.startTime.iloc[at]}"
-        return f"Genesys Cloud {field} of {kind} segment{where} of user {frame.userId.iloc[at]}"
+        return f"Genesys Cloud {field} of {kind} segment{where} of user {users[at]}"
 
-    columns = record_columns(records, {code_field: True, "userId": False,
-                                       "organizationPresenceId": False},
+    columns = record_columns(records, {code_field: True, "organizationPresenceId": False},
                              {"startTime": True, "endTime": False}, name)
-    segments = pd.DataFrame({"user_id": columns.userId, "start": columns.startTime,
+    segments = pd.DataFrame({"user_id": pd.Series(users, dtype=object),
+                             "start": columns.startTime,
                              "end": columns.endTime, "code": columns[code_field],
                              "reason": columns.organizationPresenceId})
     return (segments.sort_values("end", na_position="first")

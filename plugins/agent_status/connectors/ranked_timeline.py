@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from agent_status.connectors.timeline import merge_touching_runs
+from agent_status.connectors.timeline import merge_touching_runs, sorted_unique
 
 LABELS = ["activity_id", "reason"]  # what makes two touching rows one status
 AGENTS_PER_BATCH = 500  # bounds the memory of the spread over elementary intervals
@@ -61,7 +61,7 @@ def _winners(states: pd.DataFrame, w0: int, w1: int, carry: list[str],
     user = pd.factorize(states.user)[0].astype("int64")
     span = np.int64(w1 - w0 + 1)
     first, last = user * span + (start - w0), user * span + (end - w0)
-    instants = np.unique(np.concatenate([first, last]))
+    instants = sorted_unique(np.concatenate([first, last]))
     lo, hi = np.searchsorted(instants, first), np.searchsorted(instants, last)
     counts = hi - lo
     row = np.repeat(np.arange(len(states)), counts)
