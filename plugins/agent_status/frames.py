@@ -53,11 +53,16 @@ def conform_raw_events(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def utc(moment) -> pd.Timestamp:
+    """A moment as a UTC ``pd.Timestamp`` (a naive one is taken as UTC)."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
 def overlapping(events: pd.DataFrame, start, end) -> pd.DataFrame:
     """The raw events overlapping ``[start, end)`` (a naive bound is UTC); an open one (no end)
     runs on."""
-    start, end = (pd.Timestamp(b).tz_localize("UTC") if pd.Timestamp(b).tzinfo is None
-                  else pd.Timestamp(b) for b in (start, end))
+    start, end = utc(start), utc(end)
     keep = (events.end_utc.isna() | (events.end_utc > start)) & (events.start_utc < end)
     return events[keep.to_numpy()].reset_index(drop=True)
 

@@ -16,12 +16,7 @@ from typing import Any
 import pandas as pd
 
 from agent_status.connectors.base import VendorError
-
-
-def utc(moment: Any) -> pd.Timestamp:
-    """A moment as a UTC ``pd.Timestamp`` (a naive one is taken as UTC)."""
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+from agent_status.frames import utc  # noqa: F401 - the connectors' UTC, kept where frames keep it
 
 
 def iso_z(moment: dt.datetime, unit: str = "ms") -> str:

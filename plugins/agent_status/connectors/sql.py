@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from agent_status import SQL_DIR
 from agent_status.connectors.base import ConnectionInfo, VendorError
+from agent_status.connectors.registry import COLUMN_NAME
 from agent_status.connectors.source import Source
 from agent_status.connectors.windows import Windows
 
@@ -95,7 +96,7 @@ def _create_engine(connection: ConnectionInfo) -> sa.Engine:
 
 def identifier(value: str, what: str) -> str:
     """A plain SQL column name, safe to write into a query's text; anything else fails."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,127}", str(value)):
+    if not re.fullmatch(COLUMN_NAME[0], str(value)):
         raise VendorError(f"{what} must be a plain column name, got {value!r}")
     return value
 
