@@ -206,7 +206,7 @@ class PagesInMemory:
         response.status_code = 200
         response.headers["Content-Type"] = "application/json"
         response._content = self.pages[number - 1] if number <= len(self.pages) else b"{}"
-        return _json(response, path)
+        return _json(response, path, kwargs.get("decode"))  # the connector's own reader
 
     def close(self) -> None:
         pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from contextlib import contextmanager
 
 import pandas as pd
@@ -68,34 +69,105 @@ def test_output_equals_the_simulator_truth_over_two_nights():
         assert len(seen) > len(set(seen))
 
 
-def _user_segments(records: list[dict], kind: str, code: str) -> pd.DataFrame:
-    """The connector's segments of records that carry their userId (as a page's do)."""
-    from agent_status.connectors.genesys_cloud import _segments
+def _page(details: list[dict], **more) -> bytes:
+    """A user-details page's bytes, as the API sends them (vendors.md 2.4)."""
+    return json.dumps({"userDetails": details, **more}).encode()
 
-    return _segments(records, [r["userId"] for r in records], kind, code)
+
+def _parsed(*pages: bytes, checked: bool = False) -> pd.DataFrame:
+    """The connector's frame of these pages, each read as the HTTP client reads it (Arrow,
+    falling back to the checked path) or, ``checked``, by the checked path only."""
+    from agent_status.connectors.genesys_cloud import _Segments
+
+    read = [_Segments.of_records(json.loads(page)["userDetails"], None) if checked
+            else _Segments.read(page) for page in pages]
+    assert all(isinstance(page, _Segments) for page in read)
+    connector = GenesysCloudConnector(ConnectionInfo(conn_id="gc", login="id", password="s",
+                                                     extra={"region": "example.com"}),
+                                      integration())
+    return connector.parse(read)
+
+
+def _presence(frame: pd.DataFrame):
+    presence, routing = (frame[frame.kind.eq(kind).to_numpy()] for kind in
+                         ("primaryPresence", "routingStatus"))
+    return presence, routing
 
 
 def test_copies_of_a_status_in_different_chunks_are_kept_once(monkeypatch):
-    """The records become columns a few at a time (peak memory, issue 10): a status whose copies
-    fall in different chunks (vendors.md 2.6) is still kept once, its closed copy winning."""
-    closed = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
-              "endTime": "2026-10-25T08:30:00.000Z", "systemPresence": "BREAK"}
-    open_copy = {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z",
-                 "systemPresence": "BREAK"}
-    no_routing = _user_segments([], "routingStatus", "routingStatus")
-    for chunks in ([[closed], [open_copy]], [[open_copy], [closed]]):
-        presence = pd.concat([_user_segments(records, "primaryPresence", "systemPresence") for records in chunks])
-        got = effective_timeline(presence, no_routing, START, END)
-        assert got.end_utc.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
+    """A status comes back on several pages (vendors.md 2.6) and pages may be parsed a few at a
+    time: whichever page and chunk its copies come in, it is kept once, its closed copy
+    winning."""
+    closed = {"startTime": "2026-10-25T08:00:00.000Z", "endTime": "2026-10-25T08:30:00.000Z",
+              "systemPresence": "BREAK"}
+    open_copy = {"startTime": "2026-10-25T08:00:00.000Z", "systemPresence": "BREAK"}
+    for copies in ([closed, open_copy], [open_copy, closed]):
+        pages = [_page([{"userId": "u1", "primaryPresence": [copy]}]) for copy in copies]
+        for frame in (_parsed(*pages), pd.concat([_parsed(page) for page in pages])):
+            got = effective_timeline(*_presence(frame), START, END)
+            assert got.end_utc.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
 
-    monkeypatch.setattr(GenesysCloudConnector, "chunk_records", 7)
+    monkeypatch.setattr(GenesysCloudConnector, "chunk_records", 3)  # user details per chunk
     with served() as sandbox:
-        frame = extract(sandbox, page_size=10)
+        frame = extract(sandbox, page_size=2)
 
         assert not frame.duplicated(["external_user_id", "start_utc"]).any()
         assert_matches_truth(frame, sandbox)
         seen = [user for page in sandbox.pages for user in page.user_ids]
         assert len(seen) > len(set(seen))
+
+
+def test_a_page_reads_the_same_through_arrow_and_through_the_checked_path():
+    """Arrow reads a page's bytes straight into columns (issue 10); the checked path reads the
+    decoded JSON. Both give the same frame, and a page Arrow cannot read so (a time in
+    nanoseconds, a number where text is expected, a field given twice) is read by the checked
+    path whole, nothing lost."""
+    from agent_status.connectors.genesys_cloud import _Segments
+
+    details = [
+        {"userId": "u1", "primaryPresence": [
+            {"startTime": "2026-10-25T08:00:00.000Z", "endTime": "2026-10-25T08:30:00.250Z",
+             "systemPresence": "BREAK", "organizationPresenceId": "p"},
+            {"startTime": "2026-10-25T08:30:00.250Z", "systemPresence": "ON_QUEUE",
+             "organizationPresenceId": "q", "unknownField": {"nested": [1, 2]}}],
+         "routingStatus": [{"startTime": "2026-10-25T08:30:00.250Z", "routingStatus": "IDLE"}]},
+        {"userId": "u2", "primaryPresence": [{"startTime": "2026-10-25T10:00:00+02:00",
+                                              "systemPresence": "MEAL"}]},
+        {"userId": "u0"}]  # no segments: the arrays are left out
+    page = _page(details, totalHits=3)
+    assert isinstance(_Segments.read(page), _Segments) and _Segments.read(page).total == 3
+    arrow, checked = _parsed(page), _parsed(page, checked=True)
+    pd.testing.assert_frame_equal(arrow, checked)
+    assert arrow.user_id.tolist() == ["u1", "u1", "u2", "u1"]
+    assert arrow.start.iloc[2] == pd.Timestamp("2026-10-25T08:00Z")
+    assert arrow.reason.tolist()[:2] == ["p", "q"] and pd.isna(arrow.reason.iloc[2])
+    assert pd.isna(arrow.end.iloc[1])
+
+    nanoseconds = {"userId": "u3", "primaryPresence": [
+        {"startTime": "2026-10-25T09:00:00.000000001Z", "endTime": "2026-10-25T09:00:01Z",
+         "systemPresence": "AWAY"}]}
+    number = {"userId": "u3", "primaryPresence": [
+        {"startTime": "2026-10-25T09:00:00Z", "systemPresence": "AWAY", "extra": 1}],
+        "routingStatus": 7}
+    for odd in (_page([*details, nanoseconds]), b'{"userDetails": [{"userId": "u1", '
+                b'"userId": "u1"}]}'):
+        assert isinstance(_Segments.read(odd), dict)  # decoded for the checked path
+    frame = pd.concat([_parsed(page), _parsed(_page([nanoseconds]), checked=True)],
+                      ignore_index=True)
+    assert frame.user_id.astype(object).tolist() == ["u1", "u1", "u2", "u1", "u3"]
+    with pytest.raises(VendorError, match=r"field 'routingStatus' must be a list, got 7"):
+        _Segments.of_records([number], None)
+    assert isinstance(_Segments.read(_page([number])), dict)
+
+
+def test_a_page_that_is_not_json_is_asked_again():
+    """Arrow's reader must not turn a body cut short into a frame: what is not one JSON
+    document is a ``ValueError`` for the HTTP client, which asks again (issue 9)."""
+    from agent_status.connectors.genesys_cloud import _Segments
+
+    for body in (_page([{"userId": "u1"}])[:-5], b"<html>busy</html>", b"", b'{"a": 1}{"b": 2}'):
+        with pytest.raises(ValueError):
+            _Segments.read(body)
 
 
 def test_survives_rate_limits_server_errors_token_expiry_and_short_pages():
@@ -308,28 +380,6 @@ def test_a_lasting_paging_fault_fails_the_night_never_a_partial_one(details, use
         with pytest.raises(VendorError, match=message):
             extract(sandbox, page_size=10, users_page_size=5)
         assert len(sandbox.requests) < 200
-
-
-def test_page_records_parse_the_same_on_arrows_path_and_pandas_path():
-    """Records become columns in Arrow; a time Arrow refuses (nanoseconds, no zone) or a
-    non-text field takes pandas' path, which must read the same segments."""
-    records = [
-        {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z", "endTime":
-         "2026-10-25T08:30:00.250Z", "systemPresence": "BREAK", "organizationPresenceId": "p"},
-        {"userId": "u1", "startTime": "2026-10-25T08:00:00.000Z", "systemPresence": "BREAK"},
-        {"userId": "u2", "startTime": "2026-10-25T10:00:00+02:00", "systemPresence": "MEAL"}]
-    arrow = _user_segments(records, "primaryPresence", "systemPresence")
-    odd = records + [{"userId": "u3", "startTime": "2026-10-25T09:00:00.000000001Z",
-                      "endTime": "2026-10-25T09:00:01Z", "systemPresence": "AWAY"}]
-    pandas = _user_segments(odd, "primaryPresence", "systemPresence").sort_values(
-        "user_id", ignore_index=True)
-    arrow = arrow.sort_values("user_id", ignore_index=True)
-    assert pandas.user_id.tolist() == ["u1", "u2", "u3"] and arrow.user_id.tolist() == ["u1", "u2"]
-    pandas["reason"] = pandas.reason.where(pandas.reason.notna(), None)  # NaN or None: missing
-    pd.testing.assert_frame_equal(pandas[pandas.user_id != "u3"], arrow)
-    assert arrow.end.iloc[0] == pd.Timestamp("2026-10-25T08:30:00.250Z")  # closed copy wins
-    assert pd.isna(arrow.end[arrow.user_id == "u2"]).all()
-    assert arrow.start[arrow.user_id == "u2"].iloc[0] == pd.Timestamp("2026-10-25T08:00Z")
 
 
 @pytest.mark.parametrize(("kind", "field", "value", "message"), [

@@ -48,6 +48,33 @@ def count(answer: dict[str, Any], field: str, where: str) -> int | None:
     return value
 
 
+def json_table(content: bytes, schema) -> Any:
+    """One JSON document read by Arrow's JSON reader into ``schema``'s columns: C++, no Python
+    object per value (issue 10); fields ``schema`` does not declare are skipped. None when Arrow
+    cannot read it so (a value of another type than declared, a field given twice, several
+    documents, not JSON at all): the caller then decodes it as plain JSON and takes its checked
+    path, which names what is wrong."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    try:
+        table = pj.read_json(io.BytesIO(content), read_options=pj.ReadOptions(
+            use_threads=False, block_size=len(content) + 1), parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    return table if table.num_rows == 1 else None
+
+
+def all_present(values) -> bool:
+    """Arrow text values none missing, none blank (Python's ``strip``, as ``texts``): checked on
+    the distinct values only."""
+    import pyarrow.compute as pc
+
+    return values.null_count == 0 and all(
+        text.strip() for text in pc.unique(values).to_pylist())
+
+
 def count_header(response, header: str, where: str) -> int | None:
     """A count sent as a header (``Total``, ``Per-Page``); None when not sent."""
     value = response.headers.get(header)

@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from agent_status.connectors.base import Connector, VendorError
@@ -44,11 +45,13 @@ class Directory:
 
     def identify(self, keys: pd.Series) -> pd.Series:
         entries = self.entries
-        unknown = sorted(set(keys) - entries.keys())
+        codes, distinct = pd.factorize(keys)  # each key looked up once (issue 10)
+        unknown = sorted(set(distinct) - entries.keys())
         if unknown:
             raise VendorError(f"{self.unknown.format(count=len(unknown))}: "
                               f"{', '.join(unknown[:10])}")
-        return keys.map(entries)
+        found = np.asarray([entries[key] for key in distinct] + [None], dtype=object)
+        return pd.Series(found[codes], index=keys.index, dtype=object)  # code -1: missing
 
 
 class Source(Connector):

@@ -61,16 +61,16 @@ def layered_timeline(base: pd.DataFrame, overlay: pd.DataFrame, start: dt.dateti
     columns = ["user_id", *RAW_EVENT_COLUMNS[1:]]
     if base.empty:
         return pd.DataFrame({c: [] for c in columns})
-    users, names = pd.factorize(pd.concat([base.user_id.astype(object),
-                                           overlay.user_id.astype(object)], ignore_index=True),
-                                sort=True)
+    users = pd.concat([base.user_id, overlay.user_id], ignore_index=True)
+    # categoricals of the same users (a parse's) are factorized by their codes
+    users, names = pd.factorize(users if isinstance(users.dtype, pd.CategoricalDtype)
+                                else users.astype(object), sort=True)
     p_user, p_start, p_end, p_code, p_reason = _copies_once(
         users[:len(base)], base, base.reason)
     r_user, r_start, r_end, r_code, _ = _copies_once(users[len(base):], overlay, None)
-    routed_status = np.ones(len(r_code), dtype=bool)
-    for code in ignored:
-        routed_status &= r_code != code
-    r_user, r_start, r_end, r_code = (a[routed_status] for a in (r_user, r_start, r_end, r_code))
+    routed_status = ~r_code.isin(ignored).to_numpy()
+    r_user, r_start, r_end = (a[routed_status] for a in (r_user, r_start, r_end))
+    r_code = r_code[routed_status]
     # every boundary of either timeline, as (user, time code) in one sortable integer
     (p_start, p_end, r_start, r_end), span, moments = _time_codes(
         [p_start, p_end, r_start, r_end], len(names))
@@ -118,14 +118,15 @@ def layered_timeline(base: pd.DataFrame, overlay: pd.DataFrame, start: dt.dateti
     run_end = np.where(bare & (run_end != _OPEN_US), np.minimum(run_end, end_us), run_end)
     run_end = np.where(run_end == _OPEN_US, np.iinfo(np.int64).min, run_end)  # NaT: still open
 
-    reasons = np.where(~on_queue_code[p_codes] & pd.notna(p_reason), p_reason, None)
+    reasons = p_reason.iloc[run_presence].astype(object).to_numpy()  # a base state's own reason
+    reasons = np.where(~on_queue_code[p_codes[run_presence]] & pd.notna(reasons), reasons, None)
     labels = np.asarray([label(a) if isinstance(a, str) else None for a in activities],
                         dtype=object)
     return pd.DataFrame({
         "user_id": pd.Series(np.asarray(names, dtype=object)[run_user], dtype=object),
         "vendor_activity_id": pd.Series(activities[run_activity], dtype=object),
         "vendor_activity_name": pd.Series(labels[run_activity], dtype=object),
-        "reason": pd.Series(reasons[run_presence], dtype=object),
+        "reason": pd.Series(reasons, dtype=object),
         "start_utc": _stamps(run_start),
         "end_utc": _stamps(run_end)})
 
@@ -149,18 +150,18 @@ def _time_codes(stamps: list[np.ndarray], users: int):
 
 
 def _copies_once(user: np.ndarray, segments: pd.DataFrame, reason: pd.Series | None):
-    """user, start, end (microseconds), code, reason arrays of the segments once per (user,
-    start), whichever chunk each copy came in: a closed copy over an open one, else the latest
-    end (2.6)."""
+    """user, start, end (microseconds) arrays and code, reason series (their dtype kept: a
+    categorical stays one) of the segments once per (user, start), whichever chunk each copy
+    came in: a closed copy over an open one, else the latest end (2.6)."""
     start, end = _micros(segments.start), _micros(segments.end)
     order = np.lexsort((np.where(end == _OPEN_US, np.iinfo(np.int64).min, end), start, user))
     kept_user, kept_start = user[order], start[order]
     last = np.ones(len(order), dtype=bool)
     last[:-1] = (kept_user[1:] != kept_user[:-1]) | (kept_start[1:] != kept_start[:-1])
     rows = np.sort(order[last])
-    reasons = np.full(len(rows), None, dtype=object) if reason is None \
-        else reason.astype(object).to_numpy()[rows]
-    return (user[rows], start[rows], end[rows], segments.code.astype(object).to_numpy()[rows],
+    reasons = pd.Series(np.full(len(rows), None, dtype=object)) if reason is None \
+        else reason.iloc[rows].reset_index(drop=True)
+    return (user[rows], start[rows], end[rows], segments.code.iloc[rows].reset_index(drop=True),
             reasons)
 
 
