@@ -61,9 +61,9 @@ class GenesysCloudConnector(RestSource):
                     "paging": {"pageSize": size, "pageNumber": number}}
             answer = self.call(f"user details {interval} page {number}", lambda: (
                 self.http.post_json(USER_DETAILS_QUERY, body, decode=_Segments.read)))
-            if not isinstance(answer, _Segments):  # the checked path (``_Segments.read``)
-                answer = _Segments.of_records(as_list(answer, "userDetails", what),  # empty
-                                              count(answer, "totalHits", what))  # arrays left out
+            if not isinstance(answer, _Segments):  # not read by Arrow: the checked path
+                answer = _Segments.of_records(as_list(answer, "userDetails", what),
+                                              count(answer, "totalHits", what))
             return Page(answer, total=answer.total)
 
         pager = PageNumberPaginator(what, size, self.options["max_pages"], noun="userDetails",
