@@ -94,3 +94,26 @@ def test_sorted_unique_is_numpys_unique():
     for values in (np.array([], dtype=np.int64), np.array([5]), np.array([3, 3, 3]),
                    rng.integers(-50, 50, 1000), rng.integers(0, 2**62, 10_000)):
         np.testing.assert_array_equal(sorted_unique(values), np.unique(values))
+
+
+def test_once_per_start_keeps_the_rows_a_sort_of_every_copy_keeps():
+    """Copies sorted alone (issue 10) keep what sorting every row on (user, start, end) keeps:
+    per (user, start) the closed copy with the latest end, an open one only alone; rows in
+    their order. Also with starts centuries apart, where the key is by rank."""
+    import numpy as np
+
+    from agent_status.connectors.timeline import _OPEN_US, _once_per_start
+
+    def by_lexsort(user, start, end):
+        order = np.lexsort((np.where(end == _OPEN_US, np.iinfo(np.int64).min, end), start, user))
+        last = np.ones(len(order), dtype=bool)
+        last[:-1] = (user[order][1:] != user[order][:-1]) | (start[order][1:] != start[order][:-1])
+        return np.sort(order[last])
+
+    rng = np.random.default_rng(3)
+    for size, spread in ((0, 10), (1, 10), (50, 4), (5000, 40), (5000, 10**9), (300, 2**62)):
+        user = rng.integers(0, 7, size)
+        start = rng.integers(0, spread, size, dtype=np.int64)
+        end = np.where(rng.random(size) < 0.2, _OPEN_US, start + rng.integers(1, 9, size))
+        np.testing.assert_array_equal(_once_per_start(user, start, end),
+                                      by_lexsort(user, start, end))

@@ -151,18 +151,44 @@ def _time_codes(stamps: list[np.ndarray], users: int):
 
 def _copies_once(user: np.ndarray, segments: pd.DataFrame, reason: pd.Series | None):
     """user, start, end (microseconds) arrays and code, reason series (their dtype kept: a
-    categorical stays one) of the segments once per (user, start), whichever chunk each copy
-    came in: a closed copy over an open one, else the latest end (2.6)."""
+    categorical stays one; reason None when not given) of the segments once per (user, start),
+    whichever chunk each copy came in: a closed copy over an open one, else the latest end
+    (2.6)."""
     start, end = _micros(segments.start), _micros(segments.end)
-    order = np.lexsort((np.where(end == _OPEN_US, np.iinfo(np.int64).min, end), start, user))
-    kept_user, kept_start = user[order], start[order]
-    last = np.ones(len(order), dtype=bool)
-    last[:-1] = (kept_user[1:] != kept_user[:-1]) | (kept_start[1:] != kept_start[:-1])
-    rows = np.sort(order[last])
-    reasons = pd.Series(np.full(len(rows), None, dtype=object)) if reason is None \
-        else reason.iloc[rows].reset_index(drop=True)
+    rows = _once_per_start(user, start, end)
+    reasons = None if reason is None else reason.iloc[rows].reset_index(drop=True)
     return (user[rows], start[rows], end[rows], segments.code.iloc[rows].reset_index(drop=True),
             reasons)
+
+
+def _once_per_start(user: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The rows kept, in their order: one per (user, start), the closed copy over an open one,
+    else the latest end. Copies are few (a status crossing midnight comes on two days' pages),
+    so rows are sorted on one integer (user, start) key and only the copies on their ends."""
+    low = int(start.min()) if len(start) else 0
+    span = int(start.max()) - low + 1 if len(start) else 1
+    if (int(user.max(initial=0)) + 1) * span >= 2 ** 62:  # a span of centuries: by rank
+        span, start_code = len(start) + 1, np.unique(start, return_inverse=True)[1]
+    else:
+        start_code = start - low
+    key = user.astype(np.int64) * span + start_code
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    copy = sorted_key[1:] == sorted_key[:-1]
+    if not copy.any():
+        return np.arange(len(key))
+    in_copies = np.zeros(len(key), dtype=bool)
+    in_copies[1:] |= copy
+    in_copies[:-1] |= copy
+    members = order[in_copies]
+    members = members[np.lexsort((np.where(end[members] == _OPEN_US, np.iinfo(np.int64).min,
+                                           end[members]), key[members]))]
+    best = np.ones(len(members), dtype=bool)  # the last of each (user, start) group
+    best[:-1] = key[members][1:] != key[members][:-1]
+    keep = np.ones(len(key), dtype=bool)
+    keep[members] = False
+    keep[members[best]] = True
+    return np.flatnonzero(keep)
 
 
 def _covering(piece_key: np.ndarray, piece_user: np.ndarray, piece_start: np.ndarray,
