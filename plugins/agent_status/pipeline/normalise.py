@@ -74,32 +74,35 @@ def read_night(path, night: Night, overlap_rule: str = "later_start_wins") -> pd
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
-    dataset = ds.dataset(str(path), format="parquet")
+    # text read as dictionaries (categories in pandas): each distinct string one Python object,
+    # shared by its rows, and the earlier nights' user ids below never spelled out row by row
+    # (a night's 2.5M strings fragmented the heap night after night, issue 10)
+    text = [f.name for f in pq.read_schema(path) if pa.types.is_string(f.type)
+            or pa.types.is_large_string(f.type) or pa.types.is_dictionary(f.type)]
+    dataset = ds.dataset(str(path), format=ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns=text)))
     stamp = dataset.schema.field("start_utc").type
     night_start = pa.scalar(pd.Timestamp(night.start_utc), type=stamp)
     night_end = pa.scalar(pd.Timestamp(night.end_utc), type=stamp)
     start = ds.field("start_utc")
     if overlap_rule == "later_start_wins":
         latest = dataset.to_table(columns=["external_user_id", "start_utc"],
-                                  filter=start < night_start).group_by(
+                                  filter=start < night_start).unify_dictionaries().group_by(
             "external_user_id").aggregate([("start_utc", "max")])
         earliest = pc.min(latest["start_utc_max"]) if latest.num_rows else night_start
         table = dataset.to_table(filter=(start < night_end) & (start >= earliest))
         if latest.num_rows:  # a lookup, not a join: rows keep their order and every type
-            where = pc.index_in(table["external_user_id"], value_set=latest["external_user_id"])
+            agents = pc.cast(latest["external_user_id"], pa.string()).combine_chunks()
+            where = pc.index_in(table["external_user_id"], value_set=agents)
             agent_latest = latest["start_utc_max"].take(where)
             keep = pc.or_kleene(pc.greater_equal(table["start_utc"], night_start),
                                 pc.equal(table["start_utc"], agent_latest))
             table = table.filter(pc.fill_null(keep, False))
     else:
         table = dataset.to_table()
-    # text as categories: each distinct string becomes one Python object, shared by its rows,
-    # not one per row (a night's 2.5M strings fragmented the heap night after night, issue 10)
-    for i, field in enumerate(table.schema):
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            table = table.set_column(i, field.name, pc.dictionary_encode(table[field.name]))
-    return table.to_pandas()
+    return table.unify_dictionaries().to_pandas()
 
 
 def _check(events: pd.DataFrame) -> None:
