@@ -209,3 +209,25 @@ def test_binary_rows_skip_bytes_arrow_keeps_behind_a_null():
 
     assert rows == row(b"ab", np.array([1], ">i4").tobytes()) + row(None, None) + \
         row(b"c", np.array([3], ">i4").tobytes())
+
+
+def test_copy_csv_fallback_stores_what_binary_copy_stores(postgres_url, monkeypatch):
+    """A column type the binary encoder does not know sends the table through CSV, the night's
+    constants repeated in every row: both paths store the same rows."""
+    from agent_status.pipeline import load as load_module
+
+    engine = create_warehouse_engine(postgres_url)
+    ensure_schema(engine)
+    frame = events(250, 1)
+    frame["vendor_activity_name"] = ['say "hi", then', "two\nlines", "", None, "é ✓"] * 50
+    frame["start_utc"] += pd.to_timedelta(range(250), unit="us")
+    load(engine, frame, 1, integration="binary")
+    monkeypatch.setattr(load_module, "_BINARY", set())
+    load(engine, frame, 1, integration="csv")
+    columns = [c for c in load_module.EVENT_COLUMNS if c not in ("integration", "loaded_at")]
+    with engine.connect() as c:
+        stored = {i: c.execute(sa.text(
+            f"SELECT {', '.join(columns)} FROM agent_status_events WHERE integration = :i "
+            "ORDER BY external_user_id, start_utc"), {"i": i}).all() for i in ("binary", "csv")}
+    assert len(stored["binary"]) == 250 and stored["binary"] == stored["csv"]
+    engine.dispose()
