@@ -166,15 +166,35 @@ def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame,
         else:
             # a 64 MB page cache keeps the key's pages in memory during the insert
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
-            names, values = list(frame.columns), ["?"] * len(frame.columns)
-            if constants is not None:
-                names += constants.column_names
-                values += [_sqlite_literal(v[0]) for v in _sqlite_columns(constants)]
-            for batch in _arrow(frame).to_batches(CHUNK_ROWS):
-                cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) "
-                                   f"VALUES ({', '.join(values)})", zip(*_sqlite_columns(batch)))
+            _insert_sqlite(cursor, table, _arrow(frame), constants)
     finally:
         cursor.close()
+
+
+def _insert_sqlite(cursor, table: str, data, constants=None) -> None:
+    """INSERT statements of many rows each (``VALUES (...), (...), ...``), run by executemany:
+    sqlite3 steps and resets a statement once per row, and a row per statement cost a 1M-event
+    night half a second of its 2.4 s of inserting (issue 10). Each statement binds at most 999 values,
+    the limit of any SQLite build; the constants are literals in the statement text."""
+    names, values = list(data.column_names), ["?"] * data.num_columns
+    if constants is not None:
+        names += constants.column_names
+        values += [_sqlite_literal(_sqlite_values(c.combine_chunks())[0])
+                   for c in constants.columns]
+    insert, row = f"INSERT INTO {table} ({', '.join(names)}) VALUES ", f"({', '.join(values)})"
+    width = data.num_columns
+    per_statement = max(1, SQLITE_VARIABLES // width)
+    for batch in data.to_batches(CHUNK_ROWS):
+        rows = np.empty((batch.num_rows, width), object)  # a row of Python values per row
+        for i, column in enumerate(batch.columns):
+            rows[:, i] = _sqlite_values(column)
+        whole = len(rows) - len(rows) % per_statement
+        if whole:
+            cursor.executemany(insert + ", ".join([row] * per_statement),
+                               rows[:whole].reshape(-1, per_statement * width).tolist())
+        if whole < len(rows):
+            cursor.execute(insert + ", ".join([row] * (len(rows) - whole)),
+                           rows[whole:].ravel().tolist())
 
 
 def _sqlite_literal(value) -> str:
@@ -188,25 +208,34 @@ def _sqlite_literal(value) -> str:
 
 CHUNK_ROWS = 100_000
 SQLITE_CACHE_KB = 65_536
+SQLITE_VARIABLES = 999
 
 
-def _sqlite_columns(batch) -> list[list]:
-    """Each column as the Python values sqlite3 binds, converted by Arrow: timestamps as UTC
-    text ``YYYY-MM-DD HH:MM:SS.ffffff`` (the format the warehouse has always stored), dates
-    as ISO text, booleans as 0/1."""
+def _sqlite_values(column) -> np.ndarray:
+    """A column as the Python values sqlite3 binds (an object array), converted by Arrow:
+    timestamps as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (the format the warehouse has always
+    stored), dates as ISO text, booleans as 0/1. Text is dictionary-encoded first, so a value
+    becomes one Python string however many rows hold it (a night's activity codes, reasons
+    and identifiers repeat on thousands of rows each)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    out = []
-    for column in batch.columns:
-        if pa.types.is_timestamp(column.type):
-            column = column.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us")) \
-                .cast(pa.string())
-        elif pa.types.is_date(column.type):
-            column = column.cast(pa.string())
-        elif pa.types.is_boolean(column.type):
-            column = column.cast(pa.int8())
-        out.append(column.to_pylist())
-    return out
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us")) \
+            .cast(pa.string())
+    elif pa.types.is_date(column.type):
+        column = column.cast(pa.string())
+    elif pa.types.is_boolean(column.type):
+        column = column.cast(pa.int8())
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        encoded = pc.dictionary_encode(column)
+        distinct = np.fromiter([*encoded.dictionary.to_pylist(), None], object)
+        return distinct[encoded.indices.fill_null(len(distinct) - 1)
+                        .to_numpy(zero_copy_only=False)]
+    if column.null_count == 0 and (pa.types.is_integer(column.type)
+                                   or pa.types.is_floating(column.type)):
+        return column.to_numpy().astype(object)  # Python ints and floats, as to_pylist
+    return np.fromiter(column.to_pylist(), object, len(column))
 
 
 def _copy(cursor, table: str, data, types: dict[str, str], constants=None) -> None:
