@@ -209,3 +209,56 @@ def test_binary_rows_skip_bytes_arrow_keeps_behind_a_null():
 
     assert rows == row(b"ab", np.array([1], ">i4").tobytes()) + row(None, None) + \
         row(b"c", np.array([3], ">i4").tobytes())
+
+
+def test_copy_csv_fallback_stores_what_binary_copy_stores(postgres_url, monkeypatch):
+    """A column type the binary encoder does not know sends the table through CSV, the night's
+    constants repeated in every row: both paths store the same rows."""
+    from agent_status.pipeline import load as load_module
+
+    engine = create_warehouse_engine(postgres_url)
+    ensure_schema(engine)
+    frame = events(250, 1)
+    frame["vendor_activity_name"] = ['say "hi", then', "two\nlines", "", None, "é ✓"] * 50
+    frame["start_utc"] += pd.to_timedelta(range(250), unit="us")
+    load(engine, frame, 1, integration="binary")
+    monkeypatch.setattr(load_module, "_BINARY", set())
+    load(engine, frame, 1, integration="csv")
+    columns = [c for c in load_module.EVENT_COLUMNS if c not in ("integration", "loaded_at")]
+    with engine.connect() as c:
+        stored = {i: c.execute(sa.text(
+            f"SELECT {', '.join(columns)} FROM agent_status_events WHERE integration = :i "
+            "ORDER BY external_user_id, start_utc"), {"i": i}).all() for i in ("binary", "csv")}
+    assert len(stored["binary"]) == 250 and stored["binary"] == stored["csv"]
+    engine.dispose()
+
+
+def test_sqlite_statements_of_many_rows_store_each_row_as_it_was(tmp_path):
+    """SQLite takes rows many to an INSERT statement (and the rest in a last, shorter one):
+    every row arrives whole, in its column, with the type and text format of one row at a
+    time (UTC text timestamps, 0/1 booleans, ISO dates, NULL for None)."""
+    from agent_status.pipeline.load import SQLITE_VARIABLES
+
+    engine = create_warehouse_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    ensure_schema(engine)
+    frame = events(2 * SQLITE_VARIABLES + 7, 1)
+    frame["reason"] = [None if i % 3 else f"r'{i % 4}" for i in range(len(frame))]
+    frame["start_utc"] += pd.to_timedelta(range(len(frame)), unit="us")
+    frame["duration_seconds"] = [i / 8 for i in range(len(frame))]
+    frame["is_open"] = [i % 2 == 0 for i in range(len(frame))]
+    frame["activity_id"] = range(len(frame))
+    load(engine, frame, 1)
+    with engine.connect() as c:
+        rows = c.execute(sa.text(
+            "SELECT external_user_id, employee_id, reason, typeof(reason), activity_id, "
+            "typeof(activity_id), start_utc, end_utc, duration_seconds, "
+            "typeof(duration_seconds), is_open, typeof(is_open), night_date, vendor, run_id "
+            "FROM agent_status_events ORDER BY activity_id")).all()
+    expected = [(r.external_user_id, r.employee_id, None if pd.isna(r.reason) else r.reason,
+                 "null" if pd.isna(r.reason) else "text", r.activity_id, "integer",
+                 r.start_utc.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                 r.end_utc.strftime("%Y-%m-%d %H:%M:%S.%f"), r.duration_seconds, "real",
+                 int(r.is_open), "integer", "2026-11-01", "avaya_cms", "r1")
+                for r in frame.itertuples()]
+    assert [tuple(r) for r in rows] == expected
+    engine.dispose()

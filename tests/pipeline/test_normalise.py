@@ -133,3 +133,59 @@ def test_a_staged_night_holds_each_distinct_text_once(tmp_path):
         values = part[column].dropna()
         assert len({id(v) for v in values}) == values.nunique(), column
     pd.testing.assert_frame_equal(part, conform_raw_events(raw))
+
+
+def _reference_normalise(raw, night, rule):
+    """normalise as it was before issue 10's ordering work: the whole frame sorted and
+    de-duplicated by pandas at each step. The rules, the merge and the clip are shared."""
+    from agent_status.frames import SEGMENT_COLUMNS, conform_raw_events
+    from agent_status.pipeline import normalise as module
+
+    events = conform_raw_events(raw)
+    events, texts = module._encode(events)
+    events = events.drop_duplicates()
+    ordered = events.assign(_open=events.end_utc.isna()).sort_values(
+        ["external_user_id", "vendor_activity_id", "start_utc", "_open", "end_utc"],
+        ascending=[True, True, True, True, False])
+    events = ordered.drop_duplicates(["external_user_id", "vendor_activity_id", "start_utc"]) \
+        .drop(columns="_open")
+    events = events.sort_values(["external_user_id", "start_utc", "end_utc"], na_position="last")
+    events = module.OVERLAP_RULES[rule](events.reset_index(drop=True))
+    events = events.sort_values(module.KEY).reset_index(drop=True)
+    events = module.merge_adjacent(events)
+    clipped = module.clip_to_night(events, night)
+    return module._decode(clipped[SEGMENT_COLUMNS].sort_values(module.KEY)
+                          .reset_index(drop=True), texts)
+
+
+@pytest.mark.parametrize("rule", ["later_start_wins", "shorter_wins"])
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_copies_and_ties_resolve_as_whole_frame_sorts_did(rule, shuffled):
+    """Issue 10: rows in agent and start order are sorted only where they tie; rows in any
+    order are sorted first. Either way the timeline equals that of sorting the whole frame
+    at every step, with exact duplicates, copies (open and closed, several ends), statuses
+    sharing a start, and adjacent equal statuses."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    n = 3000 if rule == "later_start_wins" else 300  # Five9's overlaps are sparse
+    starts = pd.Timestamp("2026-10-31 20:00", tz="UTC") + pd.to_timedelta(
+        np.sort(rng.integers(0, 36 * 3600 // 60, n)) * 60, unit="s")  # many shared starts
+    raw = pd.DataFrame({
+        "external_user_id": rng.choice(["a", "b", "c"], n),
+        "vendor_activity_id": rng.choice(["READY", "CALL", "BREAK"], n),
+        "vendor_activity_name": rng.choice(["x", "y"], n),
+        "reason": rng.choice([None, "r1"], n),
+        "start_utc": starts,
+        "end_utc": starts + pd.to_timedelta(rng.choice([0, 60, 120, 600, 3600], n), unit="s")})
+    if rule == "later_start_wins":
+        raw["end_utc"] = raw.end_utc.where(rng.random(n) > 0.05)
+    else:  # an open Five9 status is an agent's last one
+        raw["end_utc"] = raw.end_utc.where(raw.external_user_id.duplicated(keep="last"))
+    raw = pd.concat([raw, raw.sample(n // 8, random_state=2)])  # exact copies, out of place
+    raw = raw.sort_values(["external_user_id", "start_utc"], kind="stable")
+    if shuffled:
+        raw = raw.sample(frac=1, random_state=3)
+    raw = raw.reset_index(drop=True)
+    pd.testing.assert_frame_equal(normalise(raw, NIGHT, rule),
+                                  _reference_normalise(raw, NIGHT, rule))

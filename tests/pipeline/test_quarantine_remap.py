@@ -76,3 +76,39 @@ def test_hints_pick_the_same_near_miss_as_a_scan_of_every_mapping():
         assert hints(probe) == expected, probe
         checked += scan is not None
     assert checked > 50
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("text", [object, "str"])
+def test_join_and_remap_equal_left_merges(text):
+    """Issue 10: the employee join and remap look the keys up instead of merging; the frames
+    equal those of the left merges they replace (column order, dtypes, NA), whether the
+    mappings come as object (read from the warehouse) or as pandas' string dtype. The segments'
+    text is object, as normalise makes it (a merge of text keys of two dtypes gives object)."""
+    segments = pd.DataFrame({
+        "external_user_id": ["ok", "OK", "jsmith", "ok", "JSmith", "ok"],
+        "vendor_activity_id": ["A", "A", "B", "C", "D", "A"],
+        "start_utc": pd.date_range("2026-11-01", periods=6, freq="h", tz="UTC")},
+        index=[5, 4, 3, 2, 1, 0]).astype({"external_user_id": object, "vendor_activity_id": object})
+    employees = EMPLOYEES.astype(text)
+    mapped, quarantined = split_unmapped(segments, employees)
+    joined = segments.merge(employees[["external_user_id", "employee_id"]]
+                            .drop_duplicates("external_user_id"), on="external_user_id",
+                            how="left")
+    pd.testing.assert_frame_equal(mapped, joined[joined.employee_id.notna()]
+                                  .reset_index(drop=True))
+    pd.testing.assert_frame_equal(quarantined.drop(columns=["quarantine_reason", "hint"]),
+                                  joined[joined.employee_id.isna()].drop(columns="employee_id")
+                                  .reset_index(drop=True))
+    mappings = pd.DataFrame({"vendor_activity_id": ["A", "C", "A"], "activity_id": [10, 11, 12],
+                             "classification": [2, 1, 3]})
+    mappings["vendor_activity_id"] = mappings.vendor_activity_id.astype(text)
+    events, defaulted = remap(mapped.assign(activity_id=0), mappings)
+    merged = mapped.merge(mappings.drop_duplicates("vendor_activity_id"),
+                          on="vendor_activity_id", how="left")
+    assert defaulted == int(merged.activity_id.isna().sum()) == 1
+    merged["activity_id"] = merged.activity_id.fillna(1).astype("int64")
+    merged["classification"] = merged.classification.fillna(1).astype("int64")
+    pd.testing.assert_frame_equal(events, merged)

@@ -152,34 +152,49 @@ def reapply_activity_mappings(engine: sa.Engine, integration: str) -> int:
 def bulk_insert(connection: sa.Connection, table: str, frame: pd.DataFrame,
                 constants: dict | None = None) -> None:
     """The frame's rows into the table; ``constants`` (column -> value) are columns with one
-    value for every row: COPY repeats it from a single Arrow value, SQLite's INSERT carries it
-    once as a literal instead of binding it per row."""
+    value for every row: COPY encodes their fields once and ends every row with them, SQLite's
+    INSERT carries them once as literals instead of binding them per row."""
     if frame.empty:
         return
     constants = _arrow(pd.DataFrame([constants])) if constants else None
-    if connection.dialect.name == "postgresql":
-        types = dict(connection.execute(sa.text(query("column_types", "postgresql")),
-                                        {"table": table}).all())
     cursor = connection.connection.driver_connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            data = _arrow(frame)
-            if constants is not None:  # each value repeated for every row
-                for name, value in zip(constants.column_names, constants.columns):
-                    data = data.append_column(name, value.take(np.zeros(len(data), np.int32)))
-            _copy(cursor, table, data, [types[c] for c in data.column_names])
+            types = dict(connection.execute(sa.text(query("column_types", "postgresql")),
+                                            {"table": table}).all())
+            _copy(cursor, table, _arrow(frame), types, constants)
         else:
             # a 64 MB page cache keeps the key's pages in memory during the insert
             cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KB}")
-            names, values = list(frame.columns), ["?"] * len(frame.columns)
-            if constants is not None:
-                names += constants.column_names
-                values += [_sqlite_literal(v[0]) for v in _sqlite_columns(constants)]
-            for batch in _arrow(frame).to_batches(CHUNK_ROWS):
-                cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) "
-                                   f"VALUES ({', '.join(values)})", zip(*_sqlite_columns(batch)))
+            _insert_sqlite(cursor, table, _arrow(frame), constants)
     finally:
         cursor.close()
+
+
+def _insert_sqlite(cursor, table: str, data, constants=None) -> None:
+    """INSERT statements of many rows each (``VALUES (...), (...), ...``), run by executemany:
+    sqlite3 steps and resets a statement once per row, and a row per statement cost a 1M-event
+    night half a second of its 2.4 s of inserting (issue 10). Each statement binds at most 999 values,
+    the limit of any SQLite build; the constants are literals in the statement text."""
+    names, values = list(data.column_names), ["?"] * data.num_columns
+    if constants is not None:
+        names += constants.column_names
+        values += [_sqlite_literal(_sqlite_values(c.combine_chunks())[0])
+                   for c in constants.columns]
+    insert, row = f"INSERT INTO {table} ({', '.join(names)}) VALUES ", f"({', '.join(values)})"
+    width = data.num_columns
+    per_statement = max(1, SQLITE_VARIABLES // width)
+    for batch in data.to_batches(CHUNK_ROWS):
+        rows = np.empty((batch.num_rows, width), object)  # a row of Python values per row
+        for i, column in enumerate(batch.columns):
+            rows[:, i] = _sqlite_values(column)
+        whole = len(rows) - len(rows) % per_statement
+        if whole:
+            cursor.executemany(insert + ", ".join([row] * per_statement),
+                               rows[:whole].reshape(-1, per_statement * width).tolist())
+        if whole < len(rows):
+            cursor.execute(insert + ", ".join([row] * (len(rows) - whole)),
+                           rows[whole:].ravel().tolist())
 
 
 def _sqlite_literal(value) -> str:
@@ -193,42 +208,66 @@ def _sqlite_literal(value) -> str:
 
 CHUNK_ROWS = 100_000
 SQLITE_CACHE_KB = 65_536
+SQLITE_VARIABLES = 999
 
 
-def _sqlite_columns(batch) -> list[list]:
-    """Each column as the Python values sqlite3 binds, converted by Arrow: timestamps as UTC
-    text ``YYYY-MM-DD HH:MM:SS.ffffff`` (the format the warehouse has always stored), dates
-    as ISO text, booleans as 0/1."""
+def _sqlite_values(column) -> np.ndarray:
+    """A column as the Python values sqlite3 binds (an object array), converted by Arrow:
+    timestamps as UTC text ``YYYY-MM-DD HH:MM:SS.ffffff`` (the format the warehouse has always
+    stored), dates as ISO text, booleans as 0/1. Text is dictionary-encoded first, so a value
+    becomes one Python string however many rows hold it (a night's activity codes, reasons
+    and identifiers repeat on thousands of rows each)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    out = []
-    for column in batch.columns:
-        if pa.types.is_timestamp(column.type):
-            column = column.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us")) \
-                .cast(pa.string())
-        elif pa.types.is_date(column.type):
-            column = column.cast(pa.string())
-        elif pa.types.is_boolean(column.type):
-            column = column.cast(pa.int8())
-        out.append(column.to_pylist())
-    return out
+    if pa.types.is_timestamp(column.type):
+        column = column.cast(pa.timestamp("us", "UTC")).cast(pa.timestamp("us")) \
+            .cast(pa.string())
+    elif pa.types.is_date(column.type):
+        column = column.cast(pa.string())
+    elif pa.types.is_boolean(column.type):
+        column = column.cast(pa.int8())
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        encoded = pc.dictionary_encode(column)
+        distinct = np.fromiter([*encoded.dictionary.to_pylist(), None], object)
+        return distinct[encoded.indices.fill_null(len(distinct) - 1)
+                        .to_numpy(zero_copy_only=False)]
+    if column.null_count == 0 and (pa.types.is_integer(column.type)
+                                   or pa.types.is_floating(column.type)):
+        return column.to_numpy().astype(object)  # Python ints and floats, as to_pylist
+    return np.fromiter(column.to_pylist(), object, len(column))
 
 
-def _copy(cursor, table: str, data, types: list[str]) -> None:
+def _copy(cursor, table: str, data, types: dict[str, str], constants=None) -> None:
     """COPY in PostgreSQL's binary format, encoded from Arrow buffers chunk by chunk: no value
     becomes text or a Python object, and the server parses no timestamps (pandas ``to_csv`` and
-    per-value conversion took 15 of the 17 s a 1M-row night took, issue 10). A column type the
-    encoder does not know falls back to CSV written by Arrow."""
-    names = ", ".join(data.column_names)
-    if all(t in _BINARY for t in types):
+    per-value conversion took 15 of the 17 s a 1M-row night took, issue 10).
+
+    The columns go fixed-width first (their fields become one block per row), text after, and
+    ``constants`` (a one-row Arrow table) last: their fields are encoded once and end every
+    row. A thread encodes the next chunk while this one is on its way to the server: the
+    server's work (heap, primary key, WAL) and the encoding ran one after the other, 2.0 and
+    0.6 s of a 1M-event night's 2.9 s (issue 10). A column type the encoder does not know falls
+    back to CSV written by Arrow, constants repeated in every row."""
+    data = data.select(sorted(data.column_names, key=lambda c: types[c] == "text"))
+    last = constants.column_names if constants is not None else []
+    names = ", ".join(data.column_names + last)
+    if all(types[c] in _BINARY for c in data.column_names + last):
+        field_count = np.array([len(data.column_names) + len(last)], ">i2").tobytes()
+        suffix = b"" if constants is None else bytes(_binary_rows(
+            constants.to_batches()[0], [types[c] for c in last], prefix=b""))
+        row_types = [types[c] for c in data.column_names]
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT binary)") as copy:
             copy.write(_PGCOPY_HEADER)
-            for batch in data.to_batches(CHUNK_ROWS):
-                copy.write(_binary_rows(batch, types))
+            for rows in _ahead(lambda batch: _binary_rows(batch, row_types, field_count, suffix),
+                               data.to_batches(CHUNK_ROWS)):
+                copy.write(rows)
             copy.write(b"\xff\xff")  # the trailer: a field count of -1
         return
     import pyarrow.csv as pa_csv
 
+    for name, value in zip(last, constants.columns if constants is not None else []):
+        data = data.append_column(name, value.take(np.zeros(len(data), np.int32)))
     # Arrow quotes every string and leaves NULL unquoted and empty: PostgreSQL's CSV NULL
     options = pa_csv.WriteOptions(include_header=False, batch_size=CHUNK_ROWS)
     with cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
@@ -236,6 +275,23 @@ def _copy(cursor, table: str, data, types: list[str]) -> None:
             sink = io.BytesIO()
             pa_csv.write_csv(batch, sink, options)
             copy.write(sink.getvalue())
+
+
+def _ahead(work, items):
+    """``work(item)`` for each item, in order; a thread works on the next item while the
+    caller uses this one's result (at most two results wait, bounding memory). Arrow and numpy
+    release the GIL, and so does psycopg while it waits for the server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="copy-encoder") as pool:
+        pending = None
+        for item in items:
+            future = pool.submit(work, item)
+            if pending is not None:
+                yield pending.result()
+            pending = future
+        if pending is not None:
+            yield pending.result()
 
 
 _PGCOPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags 0, no extension
@@ -253,21 +309,35 @@ def _arrow_number_types():
             "double precision": pa.float64(), "real": pa.float32()}
 
 
-def _binary_rows(batch, types: list[str]) -> memoryview:
+def _binary_rows(batch, types: list[str], prefix: bytes | None = None,
+                 suffix: bytes = b"") -> memoryview:
     """The rows of one Arrow batch in COPY's binary tuple format: per row a field count, then
-    per field its length (-1 for NULL) and its bytes in network order. Each field becomes a
-    binary column of length + bytes per row; Arrow's element-wise join lays the rows out."""
+    per field its length (-1 for NULL) and its bytes in network order. ``prefix`` replaces the
+    field count (b"": none), ``suffix`` ends every row (the constants' fields). Consecutive
+    fixed-width fields without NULLs are laid side by side in one numpy block; a text column
+    is its lengths (in the block before it) and its bytes; Arrow's element-wise join lays the
+    parts out row by row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = batch.num_rows
-    parts = [_binary_column(np.full(n, len(types), ">i2"))]  # the field count
+    if prefix is None:
+        prefix = np.array([len(types)], ">i2").tobytes()
+    parts, block = [], [np.broadcast_to(np.frombuffer(prefix, np.uint8), (n, len(prefix)))]
+
+    def end_block():
+        if any(b.shape[1] for b in block):
+            parts.append(_binary_column(np.hstack(block)))
+        block.clear()
+
     for column, pg_type in zip(batch.columns, types):
         null = column.is_null().to_numpy(zero_copy_only=False)
         if pg_type == "text":  # a NULL as "" (Arrow may keep bytes behind a NULL): no bytes
             text = pc.fill_null(column.cast(pa.string()), "").cast(pa.binary())
             lengths = pc.binary_length(text).to_numpy(zero_copy_only=False)
-            parts += [_binary_column(np.where(null, -1, lengths).astype(">i4")), text]
+            block.append(np.where(null, -1, lengths).astype(">i4").view(np.uint8).reshape(n, 4))
+            end_block()
+            parts.append(text)
             continue
         if pg_type == "date":
             numbers = column.cast(pa.date32()).cast(pa.int32())
@@ -286,12 +356,16 @@ def _binary_rows(batch, types: list[str]) -> memoryview:
         fields[:, :4] = np.where(null, -1, width).astype(">i4").view(np.uint8).reshape(n, 4)
         fields[:, 4:] = values.view(np.uint8).reshape(n, width)
         if null.any():  # a NULL is its length alone
+            end_block()
             keep = np.ones(fields.shape, bool)
             keep[null, 4:] = False
             parts.append(_binary_column(fields[keep], np.where(null, 4, 4 + width)))
         else:
-            parts.append(_binary_column(fields))
-    rows = pc.binary_join_element_wise(*parts, b"")
+            block.append(fields)
+    end_block()
+    if suffix:
+        parts.append(pa.scalar(suffix, pa.binary()))
+    rows = pc.binary_join_element_wise(*parts, b"") if len(parts) > 1 else parts[0]
     offsets = np.frombuffer(rows.buffers()[1], np.int32)
     return memoryview(rows.buffers()[2]).cast("B")[offsets[rows.offset]:offsets[rows.offset + n]]
 

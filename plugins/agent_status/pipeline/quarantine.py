@@ -13,7 +13,9 @@ import pandas as pd
 def split_unmapped(segments: pd.DataFrame, employees: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Join on the exact identifier. Returns (mapped events with employee_id, quarantined)."""
     lookup = employees[["external_user_id", "employee_id"]].drop_duplicates("external_user_id")
-    joined = segments.merge(lookup, on="external_user_id", how="left")
+    joined = segments.reset_index(drop=True).assign(
+        employee_id=lookup_column(segments.external_user_id, lookup.external_user_id,
+                                  lookup.employee_id))
     unmapped = joined.employee_id.isna()
     quarantined = joined[unmapped].drop(columns="employee_id")
     hint = Hints(lookup, set(segments.external_user_id.unique()))
@@ -22,6 +24,15 @@ def split_unmapped(segments: pd.DataFrame, employees: pd.DataFrame) -> tuple[pd.
         quarantine_reason="unmapped external user id",
         hint=quarantined.external_user_id.map(hints))
     return joined[~unmapped].reset_index(drop=True), quarantined.reset_index(drop=True)
+
+
+def lookup_column(keys: pd.Series, index: pd.Series, values: pd.Series) -> pd.Series:
+    """``values`` at the position of each key in ``index`` (unique; a missing key gives the
+    values' NA, in their dtype): a left merge's column, without the merge converting a
+    million object keys to the other side's string dtype first (0.1 to 0.2 s a night in
+    each of the employee join and remap, issue 10)."""
+    where = pd.Index(index).get_indexer(keys)  # -1: no such key, which reindex leaves NA
+    return values.reset_index(drop=True).reindex(where).set_axis(pd.RangeIndex(len(keys)))
 
 
 def hint_for(identifier: str, employees: pd.DataFrame, in_data=frozenset()) -> str:
