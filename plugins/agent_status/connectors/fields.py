@@ -58,7 +58,7 @@ def json_table(content: bytes, schema) -> Any:
     import pyarrow.json as pj
 
     try:
-        table = pj.read_json(io.BytesIO(content), read_options=pj.ReadOptions(
+        table = pj.read_json(pa.BufferReader(content), read_options=pj.ReadOptions(
             use_threads=False, block_size=len(content) + 1), parse_options=pj.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
