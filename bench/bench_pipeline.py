@@ -269,6 +269,7 @@ def one_night(pages_path: str) -> dict:
     from agent_status.pipeline.normalise import normalise
     from agent_status.pipeline.quarantine import split_unmapped
     from agent_status.pipeline.remap import remap
+    from agent_status.pipeline.transform import night_rows
     from agent_status.pipeline.validate import validate_night
     from agent_status.warehouse import create_warehouse_engine, ensure_schema
 
@@ -288,11 +289,8 @@ def one_night(pages_path: str) -> dict:
     # floor's imports are outside its timing too. Imported here, as transform does, after the
     # parse (the extract task's work, in its own process under Airflow).
     s.run("import great_expectations (fixed)", None, __import__, "great_expectations")
-    joined = pd.concat([mapped, quarantined.drop(columns=["quarantine_reason", "hint"])
-                        .assign(employee_id=None)], ignore_index=True)
-    s.run("great expectations (night)", lambda _: len(joined), validate_night, joined, "bench",
-          the_night)
-    del joined
+    s.run("great expectations (night)", lambda _: len(segments), lambda: validate_night(
+        night_rows(mapped, quarantined), "bench", the_night))
     events, _ = s.run("remap", lambda r: len(r[0]), remap, mapped, activity_mappings())
     print(f"  segments {len(segments):,}: loaded {len(events):,}, quarantined "
           f"{len(quarantined):,}", flush=True)

@@ -14,7 +14,8 @@ from agent_status.nights import Night
 from agent_status.pipeline.normalise import normalise, read_night
 from agent_status.pipeline.quarantine import split_unmapped
 from agent_status.pipeline.remap import remap
-from agent_status.pipeline.validate import COVERAGE_COLUMNS, ValidationReport, validate_night
+from agent_status.pipeline.validate import (
+    COVERAGE_COLUMNS, NIGHT_SUITE_COLUMNS, ValidationReport, validate_night)
 
 
 @dataclass
@@ -35,11 +36,8 @@ def transform_night(raw_path: str | Path, night: Night, integration: Integration
     segments = normalise(raw, night, overlap_rule)
     del raw  # before the night's other frames are built
     mapped, quarantined = split_unmapped(segments, employees)
-    joined = pd.concat([mapped, quarantined.drop(columns=["quarantine_reason", "hint"])
-                        .assign(employee_id=None)], ignore_index=True)
-    checks = validate_night(joined, integration.name, night, integration.quality,
-                            set(activities.vendor_activity_id))
-    del joined
+    checks = validate_night(night_rows(mapped, quarantined), integration.name, night,
+                            integration.quality, set(activities.vendor_activity_id))
     structural = [r for r in checks.failed() if r["column"] not in COVERAGE_COLUMNS]
     if structural:
         raise ValueError(f"{integration.name} night {night.label}: validation failed: "
@@ -48,3 +46,11 @@ def transform_night(raw_path: str | Path, night: Night, integration: Integration
     return TransformedNight(events, quarantined, checks, {
         "events_extracted": len(segments), "events_loaded": len(events),
         "events_quarantined": len(quarantined), "events_defaulted": defaulted})
+
+
+def night_rows(mapped: pd.DataFrame, quarantined: pd.DataFrame) -> pd.DataFrame:
+    """The night's segments as the night suite reads them: the employee join's result (an
+    unmapped identifier has no employee), with only the columns it checks (a copy of every
+    column of a million rows for four was a night's peak, issue 10)."""
+    return pd.concat([mapped[NIGHT_SUITE_COLUMNS], quarantined[NIGHT_SUITE_COLUMNS[1:]].assign(
+        employee_id=None)[NIGHT_SUITE_COLUMNS]], ignore_index=True)
