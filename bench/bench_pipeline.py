@@ -15,8 +15,8 @@ is measured). In the same run, on the same bytes:
   normalised, against the same floor (printed, outside the RESULT line, which is Genesys').
 
 Each measurement runs in its own process so that peak RSS is its own. The floor and the
-one-night product run twice, alternating; each time in the ratios is the better of its two runs
-(the same for both sides), each peak the higher. The last line is
+one-night product run BENCH_ROUNDS times (3), alternating; each time in the ratios is the best
+of its runs (the same for both sides), each peak the highest. The last line is
 ``RESULT end_to_end_over_floor_postgresql=... end_to_end_over_floor_sqlite=...
 peak_rss_mb=... four_night_peak_rss_mb=... replace_over_first_load=...``.
 """
@@ -38,6 +38,7 @@ import numpy as np
 N = int(os.environ.get("BENCH_EVENTS", 1_000_000))
 AGENTS = int(os.environ.get("BENCH_AGENTS", 10_000))
 PG_ADMIN = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))  # floor and one night, alternating
 PAGE_USERS = 100  # users per details page, the connector's default page size
 DAY = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
 ROUTED = ["IDLE", "INTERACTING", "COMMUNICATING"]
@@ -464,11 +465,11 @@ def main() -> int:
           f"pages ({sum(map(len, pages)) / 1e6:.0f} MB of JSON); each part in its own process",
           flush=True)
     del pages
-    # floor and product twice, alternating, each figure the better of its two runs: the same
+    # floor and product ROUNDS times, alternating, each figure the best of its runs: the same
     # treatment for both sides of a ratio, which a busy moment on one side would otherwise skew
     floors, ones = [], []
-    for round_ in (1, 2):
-        print(f"round {round_} of 2:", flush=True)
+    for round_ in range(1, ROUNDS + 1):
+        print(f"round {round_} of {ROUNDS}:", flush=True)
         floors.append(child("floor", str(work / "pages.bin"))["floor"])
         ones.append(child("one-night", str(work / "pages.bin")))
     one = {**{k: min(o[k] for o in ones) for k in ("postgresql", "sqlite", "replace")},
@@ -482,7 +483,7 @@ def main() -> int:
     def both(values) -> str:
         return ", ".join(f"{value:.2f}" for value in values)
 
-    print(f"end to end (rounds 1, 2): postgresql {both(o['postgresql'] for o in ones)} s, "
+    print(f"end to end (each round): postgresql {both(o['postgresql'] for o in ones)} s, "
           f"sqlite {both(o['sqlite'] for o in ones)} s; floor {both(floors)} s; "
           f"bench {time.perf_counter() - started:.0f} s", flush=True)
     print(f"generic SQL rows + normalise: {sql['seconds']:.2f} s, {sql['seconds'] / base:.2f} "
