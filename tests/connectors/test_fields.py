@@ -106,3 +106,24 @@ def test_record_columns_take_arrows_path_or_the_checked_one_alike():
         read([good[0], {**good[1], "start": None}])
     with pytest.raises(VendorError, match=r"^V end of record b: 'soon'$"):
         read([good[0], {**good[1], "end": "soon"}])
+
+
+def test_json_table_reads_one_document_or_says_it_cannot():
+    """Arrow reads one JSON document into the declared columns, skipping other fields; a
+    document it cannot read so (another type than declared, a field twice, several documents,
+    not JSON) is None, for the caller's checked path."""
+    import pyarrow as pa
+
+    from agent_status.connectors.fields import all_present, json_table
+
+    schema = pa.schema([("items", pa.list_(pa.struct([("id", pa.string())]))),
+                        ("total", pa.int64())])
+    table = json_table(b'{"items": [{"id": "a", "x": {"deep": [1]}}, {"id": " "}],\n'
+                       b' "total": 2, "other": null}\n', schema)
+    assert table.to_pylist() == [{"items": [{"id": "a"}, {"id": " "}], "total": 2}]
+    for refused in (b'{"items": [{"id": 1}]}', b'{"total": 1, "total": 2}',
+                    b'{"total": 1}{"total": 2}', b'{"total": 1.5}', b"<html>", b"", b"[1]"):
+        assert json_table(refused, schema) is None, refused
+    assert all_present(pa.array(["a", "b", "a"]))
+    assert not all_present(pa.array(["a", None]))
+    assert not all_present(pa.array(["a", " \t"]))
