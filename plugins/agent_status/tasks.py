@@ -160,17 +160,15 @@ def _release_memory() -> None:
     run with lookback nights peaks near one night's peak (issue 10): Python's cycles, Arrow's
     pool (mimalloc keeps freed pages) and the top of glibc's heap."""
     import ctypes
-    import ctypes.util
     import gc
 
     import pyarrow as pa
 
     gc.collect()
     pa.default_memory_pool().release_unused()
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS): nothing to trim
-        pass
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)  # the process's own C library
+    if trim is not None:  # glibc; musl and macOS have nothing to trim
+        trim(0)
 
 
 def _check_manifest(integration: Integration, manifest: dict) -> None:

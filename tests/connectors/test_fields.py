@@ -58,6 +58,8 @@ def test_objects():
     assert objects([{"a": 1}], "V") == [{"a": 1}]
     with pytest.raises(VendorError, match=r"^V: '\[1\]' is not an object$"):
         objects([{}, [1]], "V")
+    with pytest.raises(VendorError, match=r"^V: 'None' is not an object$"):
+        objects([{}, None], "V")  # a null in the list is no object either
 
 
 def test_texts_names_the_first_bad_value():

@@ -106,6 +106,11 @@ def test_copies_of_a_status_in_different_chunks_are_kept_once(monkeypatch):
         for frame in (_parsed(*pages), pd.concat([_parsed(page) for page in pages])):
             got = effective_timeline(*_presence(frame), START, END)
             assert got.end_utc.tolist() == [pd.Timestamp("2026-10-25T08:30:00Z")]
+    # copies alike but for their reason: the one read last (a later page) is kept
+    pages = [_page([{"userId": "u1", "primaryPresence": [{**closed, "organizationPresenceId": r}]}])
+             for r in ("first", "second")]
+    got = effective_timeline(*_presence(_parsed(*pages)), START, END)
+    assert got.reason.tolist() == ["second"]
 
     monkeypatch.setattr(GenesysCloudConnector, "chunk_records", 3)  # user details per chunk
     with served() as sandbox:
@@ -158,6 +163,15 @@ def test_a_page_reads_the_same_through_arrow_and_through_the_checked_path():
     with pytest.raises(VendorError, match=r"field 'routingStatus' must be a list, got 7"):
         _Segments.of_records([number], None)
     assert isinstance(_Segments.read(_page([number])), dict)
+    # a reason that is no text is kept as its text, as before Arrow read the pages
+    numeric = _page([{"userId": "u4", "primaryPresence": [
+        {"startTime": "2026-10-25T09:00:00Z", "systemPresence": "AWAY",
+         "organizationPresenceId": 5}]}])
+    assert isinstance(_Segments.read(numeric), dict)
+    assert _parsed(numeric, checked=True).reason.tolist() == ["5"]
+    # a bare null is JSON, but no page: the checked path says so (Arrow is not asked, it
+    # crashes on it: apache/arrow#47409)
+    assert _Segments.read(b"null") is None and _Segments.read(b" null\n") is None
 
 
 def test_a_page_that_is_not_json_is_asked_again():
@@ -165,7 +179,11 @@ def test_a_page_that_is_not_json_is_asked_again():
     document is a ``ValueError`` for the HTTP client, which asks again (issue 9)."""
     from agent_status.connectors.genesys_cloud import _Segments
 
-    for body in (_page([{"userId": "u1"}])[:-5], b"<html>busy</html>", b"", b'{"a": 1}{"b": 2}'):
+    invalid_utf8 = _page([{"userId": "u1", "primaryPresence": [
+        {"startTime": "2026-10-25T09:00:00Z", "systemPresence": "AWAY",
+         "organizationPresenceId": "R\u00e9N"}]}]).replace(b"\\u00e9", b"\xe9")  # Latin-1 é
+    for body in (_page([{"userId": "u1"}])[:-5], b"<html>busy</html>", b"", b'{"a": 1}{"b": 2}',
+                 b"\xef\xbb\xbf" + _page([]), invalid_utf8):
         with pytest.raises(ValueError):
             _Segments.read(body)
 

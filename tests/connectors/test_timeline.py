@@ -117,3 +117,16 @@ def test_once_per_start_keeps_the_rows_a_sort_of_every_copy_keeps():
         end = np.where(rng.random(size) < 0.2, _OPEN_US, start + rng.integers(1, 9, size))
         np.testing.assert_array_equal(_once_per_start(user, start, end),
                                       by_lexsort(user, start, end))
+
+
+def test_user_ids_as_categories_in_any_order_give_the_same_timeline():
+    """A parse hands the user ids over as categories: their order is not the users' order."""
+    base = segments([("b", T, T + 10 * M, "AWAY"), ("a", T, T + 10 * M, "ON"),
+                     ("B", T, T + 5 * M, "AWAY")])
+    overlay = segments([("a", T, T + 5 * M, "IDLE")], reason=False)
+    expected = layered(base, overlay)
+    for categories in (["b", "a", "B"], ["B", "a", "b"]):
+        as_categories = [frame.assign(user_id=pd.Categorical(frame.user_id, categories))
+                         for frame in (base, overlay)]
+        assert layered(*as_categories) == expected
+    assert [row[0] for row in expected] == ["B", "a", "a", "b"]

@@ -15,7 +15,7 @@ import pandas as pd
 from agent_status.connectors.auth import OAuthClientCredentials, token_url_of
 from agent_status.connectors.base import ConnectionInfo, VendorError
 from agent_status.connectors.fields import (
-    all_present, as_list, count, iso_z, json_table, objects, record_columns)
+    all_present, as_list, count, iso_z, json_table, objects, record_columns, valid_text)
 from agent_status.connectors.http import HttpClient
 from agent_status.connectors.paging import Page, PageNumberPaginator
 from agent_status.connectors.registry import VENDORS
@@ -134,24 +134,30 @@ class _Segments:
     (issue 10). A page Arrow cannot read so, or one failing a check below, is decoded as plain
     JSON for ``of_records``, the checked path, where the first bad value fails naming field,
     segment and user: a record without a userId, a segment that is no object, a missing start
-    or code, a time that is not ISO-8601. ``len``: the details, what paging counts."""
+    or code, a time that is not ISO-8601; bytes that are not JSON (or not UTF-8 in a field
+    read) fail there as a ``ValueError`` the HTTP client retries. Arrow is laxer than a JSON
+    parser only in fields that are not read (a ``NaN`` there passes). ``len``: the details,
+    what paging counts. Copies of a segment (2.6) stay: ``layered_timeline`` keeps one, the
+    closed over the open, else the latest end, else the last read."""
 
     FIELDS = ("detail", "start", "end", "code", "reason")
 
     def __init__(self, users: np.ndarray, columns: dict[str, dict[str, np.ndarray]],
-                 total: int | None):
-        self.users, self.columns, self.total = users, columns, total
+                 total: int | None, size: int | None = None):
+        self.users, self.columns, self.total, self.size = users, columns, total, size
 
     def __len__(self) -> int:
         return len(self.users)
 
     def __eq__(self, other: object) -> bool:
-        """The same details and segments: a page repeated (the paginator's check)."""
+        """The same details and segments in a body of the same length (read by Arrow): a page
+        repeated (the paginator's check). Fields not read are not compared."""
         def same(mine, theirs) -> bool:  # Arrow text; numpy positions and times (NaT too)
             return mine.equals(theirs) if hasattr(mine, "equals") else np.array_equal(
                 mine.view("i8"), theirs.view("i8"))
 
-        return isinstance(other, _Segments) and np.array_equal(self.users, other.users) and all(
+        return isinstance(other, _Segments) and self.size == other.size and np.array_equal(
+            self.users, other.users) and all(
             same(self.columns[kind][f], other.columns[kind][f])
             for kind in KINDS for f in self.FIELDS)
 
@@ -185,13 +191,15 @@ class _Segments:
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return orjson.loads(content)
             reason = field.get("organizationPresenceId")
+            if not valid_text(users, field[code], *([reason] if reason is not None else [])):
+                return orjson.loads(content)
             columns[kind] = {
                 "detail": pc.list_parent_indices(lists).to_numpy(), "start": start, "end": end,
                 "code": field[code], "reason": pa.nulls(len(segments), pa.string())
                 if reason is None else reason}
         if not all_present(users):
             return orjson.loads(content)
-        return cls(users.to_numpy(zero_copy_only=False), columns, total)
+        return cls(users.to_numpy(zero_copy_only=False), columns, total, len(content))
 
     @classmethod
     def of_records(cls, details: list[Any], total: int | None) -> _Segments:
@@ -241,8 +249,10 @@ def _checked(records: list[dict[str, Any]], detail: list[int], users: np.ndarray
     return {"detail": np.asarray(detail, dtype=np.int64),
             **{f: columns[field].dt.tz_convert(None).to_numpy("M8[us]")
                for f, field in (("start", "startTime"), ("end", "endTime"))},
-            **{f: pa.array(columns[field], pa.string()) for f, field in (
-                ("code", code_field), ("reason", "organizationPresenceId"))}}
+            "code": pa.array(columns[code_field].to_numpy(object), pa.string()),
+            # a reason of another type is kept as its text, as conform_raw_events keeps it
+            "reason": pa.array([v if isinstance(v, str) or v is None else str(v) for v in
+                                columns.organizationPresenceId.to_numpy(object)], pa.string())}
 
 
 def _label(code: str) -> str:

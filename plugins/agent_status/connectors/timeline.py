@@ -62,9 +62,10 @@ def layered_timeline(base: pd.DataFrame, overlay: pd.DataFrame, start: dt.dateti
     if base.empty:
         return pd.DataFrame({c: [] for c in columns})
     users = pd.concat([base.user_id, overlay.user_id], ignore_index=True)
-    # categoricals of the same users (a parse's) are factorized by their codes
-    users, names = pd.factorize(users if isinstance(users.dtype, pd.CategoricalDtype)
-                                else users.astype(object), sort=True)
+    # categoricals of the same sorted users (a parse's) are factorized by their codes
+    by_codes = isinstance(users.dtype, pd.CategoricalDtype) and \
+        users.cat.categories.is_monotonic_increasing
+    users, names = pd.factorize(users if by_codes else users.astype(object), sort=True)
     p_user, p_start, p_end, p_code, p_reason = _copies_once(
         users[:len(base)], base, base.reason)
     r_user, r_start, r_end, r_code, _ = _copies_once(users[len(base):], overlay, None)
@@ -163,7 +164,7 @@ def _copies_once(user: np.ndarray, segments: pd.DataFrame, reason: pd.Series | N
 
 def _once_per_start(user: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     """The rows kept, in their order: one per (user, start), the closed copy over an open one,
-    else the latest end. Copies are few (a status crossing midnight comes on two days' pages),
+    else the latest end, else the last row. Copies are few (a status crossing midnight comes on two days' pages),
     so rows are sorted on one integer (user, start) key and only the copies on their ends."""
     low = int(start.min()) if len(start) else 0
     span = int(start.max()) - low + 1 if len(start) else 1
