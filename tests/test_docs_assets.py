@@ -50,3 +50,22 @@ def test_a_site_is_rewritten_to_relative_local_copies(tmp_path):
     for link in re.findall(r'"(\.\./[^"]+|static/[^"]+)"', text + (site / "index.html").read_text()):
         base = page.parent if link.startswith("..") else site
         assert (base / link).resolve().is_file(), link
+
+
+def test_only_pages_written_since_the_run_are_rewritten(tmp_path):
+    """A page written before is left as it is (it was rewritten when it was written), so a
+    night's cost does not grow with the history (issue 10)."""
+    if docs_assets.missing():
+        pytest.fail("assets missing: run `python -m agent_status.docs_assets fetch`")
+    import os
+    import time
+
+    site = tmp_path / "local_site"
+    site.mkdir()
+    cdn = '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+    old, new = site / "old.html", site / "new.html"
+    old.write_text(cdn)
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    new.write_text(cdn)
+    assert docs_assets.make_site_offline(site, since=time.time() - 60)
+    assert old.read_text() == cdn and "https://" not in new.read_text()

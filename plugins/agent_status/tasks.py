@@ -15,6 +15,7 @@ from agent_status.nights import Night, nights_for_run
 from agent_status.staging import RunStaging, read_json, write_json, write_parquet
 
 log = logging.getLogger(__name__)
+RELEASE_AFTER_ROWS = 100_000  # segments of a night after which its memory is handed back
 
 
 def extract(integration: Integration, interval_start, interval_end, run_id: str,
@@ -70,7 +71,7 @@ def transform(integration: Integration, manifest: dict) -> dict:
                  integration.name, night.label, done.counts["events_extracted"],
                  done.counts["events_quarantined"], done.counts["events_defaulted"])
         del done
-        _release_memory()  # before the next night is read
+        _release_memory(out_nights[-1]["counts"]["events_extracted"])  # before the next night
     return {**manifest, "nights": out_nights}
 
 
@@ -102,7 +103,7 @@ def load(integration: Integration, manifest: dict, try_number: int = 1) -> dict:
                                             run_id=manifest["run_id"],
                                             validated_at=dt.datetime.now(dt.timezone.utc)))
             summary["nights"].append({"night": night.label, **item["counts"]})
-            _release_memory()
+            _release_memory(item["counts"]["events_extracted"])
         summary["replayed"] = replay_quarantine(engine, integration.name)
         with engine.begin() as connection:
             connection.execute(sa.text(query("import_runs_set_replayed")),
@@ -155,10 +156,14 @@ def quality_gate(integration: Integration, summary: dict) -> dict:
     }
 
 
-def _release_memory() -> None:
+def _release_memory(rows: int) -> None:
     """What a night's frames held handed back to the system before the next night, so that a
     run with lookback nights peaks near one night's peak (issue 10): Python's cycles, Arrow's
-    pool (mimalloc keeps freed pages) and the top of glibc's heap."""
+    pool (mimalloc keeps freed pages) and the top of glibc's heap. Only after a large night
+    (``rows`` segments): a collection of a task's heap costs about half a second, as much as a
+    small night's whole work."""
+    if rows < RELEASE_AFTER_ROWS:
+        return
     import ctypes
     import gc
 

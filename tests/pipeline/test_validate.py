@@ -4,6 +4,8 @@ unmapped rows from the join."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -122,3 +124,24 @@ def test_staged_checks_grade_by_the_night_and_become_ledger_rows_of_both_suites(
     from agent_status.pipeline.load import VALIDATION_COLUMNS
 
     assert all(list(row) == VALIDATION_COLUMNS for row in rows)  # the table's columns
+
+
+def test_data_docs_index_lists_the_latest_results_only(tmp_path, monkeypatch):
+    """The index is rendered again on every run from every result it lists: it lists the
+    latest ``DOCS_INDEX_LIMIT`` (issue 10); every night's page stays on disk."""
+    monkeypatch.setenv("AGENT_STATUS_GX_DIR", str(tmp_path))
+    monkeypatch.setattr(validate, "DOCS_INDEX_LIMIT", 2)
+    monkeypatch.setattr(validate, "_CONTEXTS", {})
+    for day in (1, 2, 3):
+        start = pd.Timestamp(f"2026-11-0{day} 01:00Z")
+        night = Night(dt.datetime(2026, 11, day, tzinfo=UTC),
+                      dt.datetime(2026, 11, day + 1, tzinfo=UTC), dt.date(2026, 11, day))
+        report = validate.validate_night(pd.DataFrame({
+            "employee_id": ["E1"], "vendor_activity_id": ["READY"], "start_utc": [start],
+            "end_utc": [start + pd.Timedelta(minutes=5)]}), "i1", night)
+    index = Path(report.data_docs).read_text()
+    site = Path(report.data_docs).parent
+    pages = sorted(p.relative_to(site).as_posix() for p in (site / "validations").rglob("*.html"))
+    assert len(pages) == 3
+    listed = [p for p in pages if quote(p) in index]  # links are URL-encoded
+    assert len(listed) == 2 and all("2026-11-01" not in p for p in listed), listed

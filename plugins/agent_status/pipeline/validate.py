@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -207,6 +208,7 @@ def _run(integration: str, suite_name: str, frame: pd.DataFrame, expectations,
         # indices, a Python loop over the index of a million rows (issue 10)
         actions=[UpdateDataDocsAction(name="data_docs")], result_format="BASIC"))
     # Data Docs list the run under its night, not "__none__"
+    started = time.time() - 1  # the pages the run writes (file times may be rounded down)
     outcome = checkpoint.run(batch_parameters={"dataframe": frame},
                              run_id=RunIdentifier(run_name=run_name))
     results = []
@@ -220,14 +222,16 @@ def _run(integration: str, suite_name: str, frame: pd.DataFrame, expectations,
                 "element_count": result.get("element_count"),
                 "unexpected_count": result.get("unexpected_count"),
             })
-    docs = root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    docs = root / "gx" / "uncommitted" / "data_docs" / DOCS_SITE / "index.html"
     if docs.exists():  # the pages' scripts and styles from local copies: renders offline
-        make_site_offline(docs.parent)
+        make_site_offline(docs.parent, since=started)
     return ValidationReport(suite_name, bool(outcome.success), results,
                             str(docs) if docs.exists() else None)
 
 
 _CONTEXTS: dict[Path, object] = {}
+DOCS_SITE = "local_site"  # the file context's own Data Docs site
+DOCS_INDEX_LIMIT = 120  # results the Data Docs index lists: two months of nights and mappings
 
 
 def _context(root: Path):
@@ -242,6 +246,14 @@ def _context(root: Path):
         # GX draws tqdm progress bars on stderr, which a task log shows as ERROR lines
         context.variables.progress_bars = ProgressBarsConfig(globally=False,
                                                              metric_calculations=False)
+        # the index lists the latest results only: it is rendered again on every run, from
+        # every result it lists (a year of nights took seconds a night, issue 10); older pages
+        # stay on disk, and every result is in the warehouse's validation_results
+        site = dict(context.get_config().data_docs_sites.get(DOCS_SITE) or {})
+        index = dict(site.get("site_index_builder") or {})
+        if site and index.get("validation_results_limit") != DOCS_INDEX_LIMIT:
+            site["site_index_builder"] = {**index, "validation_results_limit": DOCS_INDEX_LIMIT}
+            context.update_data_docs_site(DOCS_SITE, site)
         _CONTEXTS[root] = context
     return _CONTEXTS[root]
 
