@@ -36,6 +36,8 @@ def transform_night(raw_path: str | Path, night: Night, integration: Integration
     segments = normalise(raw, night, overlap_rule)
     del raw  # before the night's other frames are built
     mapped, quarantined = split_unmapped(segments, employees)
+    extracted = len(segments)
+    del segments  # each frame let go once the next is built: a night's peak is two of them
     checks = validate_night(night_rows(mapped, quarantined), integration.name, night,
                             integration.quality, set(activities.vendor_activity_id))
     structural = [r for r in checks.failed() if r["column"] not in COVERAGE_COLUMNS]
@@ -43,8 +45,9 @@ def transform_night(raw_path: str | Path, night: Night, integration: Integration
         raise ValueError(f"{integration.name} night {night.label}: validation failed: "
                          f"{structural}")
     events, defaulted = remap(mapped, activities)
+    del mapped
     return TransformedNight(events, quarantined, checks, {
-        "events_extracted": len(segments), "events_loaded": len(events),
+        "events_extracted": extracted, "events_loaded": len(events),
         "events_quarantined": len(quarantined), "events_defaulted": defaulted})
 
 
