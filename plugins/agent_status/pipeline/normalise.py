@@ -90,14 +90,19 @@ def read_night(path, night: Night, overlap_rule: str = "later_start_wins") -> pd
                                   filter=start < night_start).unify_dictionaries().group_by(
             "external_user_id").aggregate([("start_utc", "max")])
         earliest = pc.min(latest["start_utc_max"]) if latest.num_rows else night_start
-        table = dataset.to_table(filter=(start < night_end) & (start >= earliest))
-        if latest.num_rows:  # a lookup, not a join: rows keep their order and every type
-            agents = pc.cast(latest["external_user_id"], pa.string()).combine_chunks()
-            where = pc.index_in(table["external_user_id"], value_set=agents)
-            agent_latest = latest["start_utc_max"].take(where)
-            keep = pc.or_kleene(pc.greater_equal(table["start_utc"], night_start),
-                                pc.equal(table["start_utc"], agent_latest))
-            table = table.filter(pc.fill_null(keep, False))
+        agents = pc.cast(latest["external_user_id"], pa.string()).combine_chunks()
+
+        def kept(batch):  # a lookup, not a join: rows keep their order and every type
+            where = pc.index_in(batch["external_user_id"], value_set=agents)
+            keep = pc.or_kleene(pc.greater_equal(batch["start_utc"], night_start),
+                                pc.equal(batch["start_utc"], latest["start_utc_max"].take(where)))
+            return batch.filter(pc.fill_null(keep, False))
+
+        # batch by batch: of the rows since the earliest agent's latest start (most of the
+        # night before) only the few kept are held, not all of them at once (issue 10)
+        table = pa.Table.from_batches(
+            [kept(batch) for batch in dataset.to_batches(
+                filter=(start < night_end) & (start >= earliest))], schema=dataset.schema)
     else:
         table = dataset.to_table()
     return table.unify_dictionaries().to_pandas()
