@@ -3,6 +3,8 @@ decides, the retry policy bounds it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -93,3 +95,23 @@ def test_every_budget_is_waited_for_on_every_attempt():
     request, calls = sender(answer(503), answer(503), answer(200, "ok"))
     assert send(request, judged, "GET /x", FAST, budgets=budgets, sleep=lambda s: None) == "ok"
     assert len(calls) == 3 and waits == [60.0]  # the third attempt waited for the first budget
+
+
+def test_a_vendors_decoder_reads_the_body_and_what_is_no_json_is_sent_again():
+    """``HttpClient.request(decode=...)``: the vendor's reader (Genesys Cloud's Arrow columns)
+    in place of plain JSON; a ``ValueError`` from it is a body cut short or a gateway's page,
+    asked again like a 5xx."""
+    from unittest import mock
+
+    from agent_status.connectors.http import HttpClient
+
+    client = HttpClient("https://api.example", retry=FAST, sleep=lambda s: None)
+    answers = iter([answer(200, "<html>busy</html>", **{"Content-Type": "text/html"}),
+                    answer(200, '{"n": 1}', **{"Content-Type": "application/json"})])
+    with mock.patch.object(client.session, "request", side_effect=lambda *a, **k: next(answers)):
+        read = client.post_json("/q", {}, decode=lambda body: ("decoded", json.loads(body)))
+    assert read == ("decoded", {"n": 1})  # the HTML page was asked again
+    failing = iter([answer(200, "{}")] * 3)
+    with mock.patch.object(client.session, "request", side_effect=lambda *a, **k: next(failing)):
+        with pytest.raises(VendorError, match="expected JSON"):
+            client.post_json("/q", {}, decode=lambda body: (_ for _ in ()).throw(ValueError()))
