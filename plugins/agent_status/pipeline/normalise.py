@@ -90,12 +90,15 @@ def read_night(path, night: Night, overlap_rule: str = "later_start_wins") -> pd
                                   filter=start < night_start).unify_dictionaries().group_by(
             "external_user_id").aggregate([("start_utc", "max")])
         earliest = pc.min(latest["start_utc_max"]) if latest.num_rows else night_start
-        agents = pc.cast(latest["external_user_id"], pa.string()).combine_chunks()
+        agents = pc.cast(latest["external_user_id"], pa.string()).combine_chunks() \
+            if latest.num_rows else None
 
         def kept(batch):  # a lookup, not a join: rows keep their order and every type
-            where = pc.index_in(batch["external_user_id"], value_set=agents)
-            keep = pc.or_kleene(pc.greater_equal(batch["start_utc"], night_start),
-                                pc.equal(batch["start_utc"], latest["start_utc_max"].take(where)))
+            keep = pc.greater_equal(batch["start_utc"], night_start)
+            if agents is not None:
+                where = pc.index_in(batch["external_user_id"], value_set=agents)
+                keep = pc.or_kleene(keep, pc.equal(batch["start_utc"],
+                                                   latest["start_utc_max"].take(where)))
             return batch.filter(pc.fill_null(keep, False))
 
         # batch by batch: of the rows since the earliest agent's latest start (most of the
