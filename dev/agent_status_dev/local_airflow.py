@@ -71,9 +71,11 @@ class LocalAirflow:
             # the task code imported, every task has it already (warm_airflow.py)
             argv = ([sys.executable, "-m", "agent_status.warm_airflow", *command]
                     if command[0] == "scheduler" else [AIRFLOW, *command])
+            # stdin from /dev/null, not the user's terminal: a component that set the terminal's
+            # modes (no ISIG) would turn the user's Ctrl-C into a plain character
             self.processes.append(subprocess.Popen(
-                argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True))
+                argv, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True))
 
     def stop(self, grace: float = 15) -> None:
         for process in self.processes:
