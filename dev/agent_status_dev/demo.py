@@ -270,8 +270,11 @@ def main(argv=None) -> int:
     demo_file = DEMO_DIR / "integrations.yaml"
     os.environ.setdefault("AGENT_STATUS_INTEGRATIONS", str(
         demo_file if demo_file.is_file() else PROJECT_ROOT / "include" / "integrations.yaml"))
-    # SIGTERM (a CI timeout, `kill`) stops the children like Ctrl-C does
+    # SIGTERM (a CI timeout, `kill`) stops the children like Ctrl-C does; Ctrl-C stops them
+    # even when this was started by a process that ignores SIGINT (a background job, a test
+    # runner), which the child would otherwise inherit across exec
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.command == "run":
         return run(args.nights)
     if args.command == "check":
